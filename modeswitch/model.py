@@ -1,0 +1,300 @@
+"""The vocabulary shared by config, planner, engine and backends.
+
+Everything here is a frozen dataclass or a str enum so that plans and observations can be
+compared, hashed, printed and sent over the wire without surprises.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any
+
+
+class VmPower(StrEnum):
+    RUNNING = "running"
+    ANY = "any"
+
+
+class SinkMatchBy(StrEnum):
+    NAME = "name"  # exact sink name, or a glob when it contains * ? [
+    DESCRIPTION = "description"  # glob on the human-readable description
+
+
+class StepKind(StrEnum):
+    HOOK = "hook"
+    VM_START = "vm.start"
+    VM_RESUME = "vm.resume"
+    USB_ATTACH = "usb.attach"
+    USB_DETACH = "usb.detach"
+    INPUT_ATTACH = "input.attach"
+    INPUT_DETACH = "input.detach"
+    AUDIO_PROFILE = "audio.profile"
+    AUDIO_SINK = "audio.sink"
+    VIEWER_START = "viewer.start"
+    VIEWER_STOP = "viewer.stop"
+    DISPLAY = "display"
+    NOOP = "noop"
+
+
+@dataclass(frozen=True)
+class UsbMatch:
+    """One controller rule from a mode's `usb` list. Unset fields match anything."""
+
+    label: str
+    vendor: int | None = None
+    product: int | None = None
+    serial: str | None = None
+    port: str | None = None  # sysfs devpath such as "1-2.3": the physical port
+    kind: str | None = None  # "gamepad"
+    optional: bool = False  # a rule that matches nothing is then not an error
+
+    @property
+    def kind_only(self) -> bool:
+        return self.kind is not None and not (self.vendor or self.serial or self.port)
+
+
+@dataclass(frozen=True)
+class EvdevInput:
+    """A keyboard or mouse handed to the VM as an evdev input."""
+
+    path: str
+    grab_all: bool = True
+    grab_toggle: str = "ctrl-ctrl"
+    repeat: bool = True
+
+
+@dataclass(frozen=True)
+class AudioTarget:
+    pattern: str
+    match_by: SinkMatchBy = SinkMatchBy.NAME
+    move_streams: bool = True
+    volume: float | None = None  # 0.0 .. 1.5, None leaves it
+    mute: bool | None = None
+
+
+@dataclass(frozen=True)
+class ViewerSpec:
+    """Whether Looking Glass runs in this mode, and how it is started."""
+
+    run: bool
+    argv: tuple[str, ...] = ("looking-glass-client", "-F")
+
+
+@dataclass(frozen=True)
+class OutputSetting:
+    """One xrandr output in a mode's `display` list."""
+
+    output: str
+    enabled: bool = True
+    mode: str | None = None
+    primary: bool = False
+    right_of: str | None = None
+
+
+@dataclass(frozen=True)
+class Hook:
+    argv: tuple[str, ...]
+    timeout: float = 10.0
+    undo: tuple[str, ...] | None = None
+
+
+@dataclass(frozen=True)
+class Hooks:
+    before: tuple[Hook, ...] = ()
+    after: tuple[Hook, ...] = ()
+
+
+@dataclass(frozen=True)
+class Mode:
+    """A desired state of the whole seat. A subsystem left as None is not touched."""
+
+    name: str
+    source: Path | None = None
+    vm: VmPower | None = None
+    usb: tuple[UsbMatch, ...] | None = None
+    inputs: tuple[EvdevInput, ...] | None = None
+    audio: AudioTarget | None = None
+    viewer: ViewerSpec | None = None
+    display: tuple[OutputSetting, ...] | None = None
+    hooks: Hooks = Hooks()
+
+
+# --- observations: what backends read back from the world -------------------------------
+
+
+@dataclass(frozen=True)
+class UsbDevice:
+    """A USB device present on the host, as read from sysfs."""
+
+    vendor: int
+    product: int
+    bus: int
+    device: int
+    port: str
+    serial: str | None = None
+    name: str = ""
+    kind: str | None = None  # "gamepad" when it is one
+
+    @property
+    def ident(self) -> str:
+        return f"{self.vendor:04x}:{self.product:04x}@{self.bus:03d}.{self.device:03d}"
+
+
+@dataclass(frozen=True)
+class AttachedUsb:
+    """A USB hostdev the live VM holds, with the XML libvirt reports for it."""
+
+    vendor: int
+    product: int
+    bus: int | None
+    device: int | None
+    xml: str
+    alias: str | None = None
+
+
+@dataclass(frozen=True)
+class AttachedInput:
+    """An evdev input the live VM holds (native device or our QMP input-linux object)."""
+
+    path: str
+    handle: str  # QMP object id or libvirt alias, whatever detach needs
+
+
+@dataclass(frozen=True)
+class VmObservation:
+    domain: str
+    connected: bool
+    state: str  # "running", "paused", "shutoff", ... or "unknown" when disconnected
+    usb: tuple[AttachedUsb, ...] = ()
+    inputs: tuple[AttachedInput, ...] = ()
+    error: str | None = None
+
+
+@dataclass(frozen=True)
+class Sink:
+    name: str
+    description: str
+    index: int = -1
+    volume: float | None = None
+    mute: bool | None = None
+
+
+@dataclass(frozen=True)
+class Stream:
+    index: int
+    name: str
+    sink: str
+
+
+@dataclass(frozen=True)
+class CardProfile:
+    name: str
+    description: str = ""
+    available: bool = True
+    priority: int = 0
+
+
+@dataclass(frozen=True)
+class Card:
+    name: str
+    active_profile: str
+    profiles: tuple[CardProfile, ...] = ()
+
+
+@dataclass(frozen=True)
+class AudioObservation:
+    server: str
+    connected: bool
+    default_sink: str | None = None
+    sinks: tuple[Sink, ...] = ()
+    streams: tuple[Stream, ...] = ()
+    cards: tuple[Card, ...] = ()
+    error: str | None = None
+
+
+@dataclass(frozen=True)
+class ViewerObservation:
+    running: bool
+    pid: int | None = None
+    restarts: int = 0
+
+
+@dataclass(frozen=True)
+class DisplayObservation:
+    outputs: tuple[OutputSetting, ...] = ()
+
+
+@dataclass(frozen=True)
+class SeatState:
+    """Everything observed at one moment. None means that part could not be observed."""
+
+    vm: VmObservation | None = None
+    host_usb: tuple[UsbDevice, ...] = ()
+    audio: AudioObservation | None = None
+    viewer: ViewerObservation | None = None
+    display: DisplayObservation | None = None
+
+
+# --- plans -----------------------------------------------------------------------------
+
+
+def _frozen(mapping: Mapping[str, Any] | None) -> Mapping[str, Any]:
+    return MappingProxyType(dict(mapping or {}))
+
+
+@dataclass(frozen=True)
+class Step:
+    """One idempotent action on one backend, carrying the action that reverses it.
+
+    `undo` is None only for steps whose effect is deliberately kept on rollback (starting a
+    VM: tearing a guest down would lose its state), and the planner documents each such case.
+    """
+
+    kind: StepKind
+    target: str
+    args: Mapping[str, Any] = field(default_factory=lambda: _frozen(None))
+    undo: Step | None = None
+    description: str = ""
+
+    @staticmethod
+    def make(
+        kind: StepKind,
+        target: str,
+        description: str,
+        args: Mapping[str, Any] | None = None,
+        undo: Step | None = None,
+    ) -> Step:
+        return Step(kind, target, _frozen(args), undo, description)
+
+    def __hash__(self) -> int:
+        return hash((self.kind, self.target, tuple(sorted(self.args.items(), key=str))))
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Step):
+            return NotImplemented
+        return (self.kind, self.target, dict(self.args), self.undo) == (
+            other.kind,
+            other.target,
+            dict(other.args),
+            other.undo,
+        )
+
+
+@dataclass(frozen=True)
+class Plan:
+    """Ordered groups of steps; the steps inside one group are independent of each other."""
+
+    target: str
+    groups: tuple[tuple[Step, ...], ...] = ()
+
+    @property
+    def steps(self) -> tuple[Step, ...]:
+        return tuple(step for group in self.groups for step in group)
+
+    @property
+    def empty(self) -> bool:
+        return not self.steps

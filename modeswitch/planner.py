@@ -1,0 +1,75 @@
+"""plan(actual, target) -> Plan: the one place that decides what a transition does. Pure.
+
+Groups run in order; the steps inside a group are independent and may run concurrently:
+before-hooks (one group each, in order) → VM power → releases (detach, viewer stop) →
+acquisitions (attach, audio, display) → viewer start → after-hooks.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from modeswitch.model import (
+    DisplayObservation,
+    Mode,
+    OutputSetting,
+    Plan,
+    SeatState,
+    Step,
+    StepKind,
+    ViewerObservation,
+)
+from modeswitch.plan_audio import plan_audio
+from modeswitch.plan_vm import plan_vm
+
+
+def plan(actual: SeatState, target: Mode, modes: Iterable[Mode]) -> Plan:
+    """Diff the observed seat against `target`. A mode already in place plans zero steps.
+
+    Raises PlanError when the target cannot be reached from what is observed; nothing has
+    been applied at that point.
+    """
+    power, vm_release, vm_acquire = plan_vm(target, modes, actual)
+    profile, sink = plan_audio(target.audio, actual.audio)
+    viewer_stop, viewer_start = _plan_viewer(target, actual.viewer)
+    display = _plan_display(target.display, actual.display)
+    groups = [power, vm_release + viewer_stop + profile, vm_acquire + sink + display, viewer_start]
+    groups = [group for group in groups if group]
+    if not groups:
+        return Plan(target.name)
+    before = [[_hook_step(h.argv, h.timeout, h.undo, "before")] for h in target.hooks.before]
+    after = [[_hook_step(h.argv, h.timeout, h.undo, "after")] for h in target.hooks.after]
+    return Plan(target.name, tuple(tuple(g) for g in before + groups + after))
+
+
+def _hook_step(argv: tuple[str, ...], timeout: float, undo: tuple[str, ...] | None, when: str) -> Step:
+    undo_step = None
+    if undo is not None:
+        undo_step = Step.make(StepKind.HOOK, undo[0], f"undo {when}-hook {undo[0]}", {"argv": undo, "timeout": timeout})
+    return Step.make(StepKind.HOOK, argv[0], f"{when}-hook {' '.join(argv)}", {"argv": argv, "timeout": timeout}, undo_step)
+
+
+def _plan_viewer(target: Mode, viewer: ViewerObservation | None) -> tuple[list[Step], list[Step]]:
+    if target.viewer is None:
+        return [], []
+    running = viewer is not None and viewer.running
+    start = Step.make(StepKind.VIEWER_START, "looking-glass", "start Looking Glass", {"argv": target.viewer.argv})
+    stop = Step.make(StepKind.VIEWER_STOP, "looking-glass", "stop Looking Glass")
+    if target.viewer.run and not running:
+        return [], [Step.make(start.kind, start.target, start.description, start.args, stop)]
+    if not target.viewer.run and running:
+        restart = Step.make(StepKind.VIEWER_START, "looking-glass", "restart Looking Glass", {"argv": None})
+        return [Step.make(stop.kind, stop.target, stop.description, stop.args, restart)], []
+    return [], []
+
+
+def _plan_display(wanted: tuple[OutputSetting, ...] | None, seen: DisplayObservation | None) -> list[Step]:
+    if not wanted or seen is None:
+        return []
+    current = {o.output: o for o in seen.outputs}
+    if all(current.get(o.output) == o for o in wanted):
+        return []
+    previous = tuple(current[o.output] for o in wanted if o.output in current)
+    undo = Step.make(StepKind.DISPLAY, "displays", "restore displays", {"outputs": previous})
+    names = ", ".join(o.output for o in wanted)
+    return [Step.make(StepKind.DISPLAY, "displays", f"set displays {names}", {"outputs": wanted}, undo)]

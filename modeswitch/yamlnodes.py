@@ -1,0 +1,153 @@
+"""A thin reader over PyYAML's node tree so every value keeps its file:line:column.
+
+Validation errors must point at the exact spot in the user's file; plain yaml.safe_load
+throws positions away, so config.py reads through these helpers instead.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterator
+from pathlib import Path
+
+import yaml
+
+from modeswitch.errors import ConfigError
+
+_BOOL_TRUE = {"true", "yes", "on"}
+_BOOL_FALSE = {"false", "no", "off"}
+
+
+class Node:
+    """One YAML node plus the file it came from."""
+
+    def __init__(self, node: yaml.Node, path: str) -> None:
+        self.node = node
+        self.path = path
+
+    def error(self, message: str, hint: str | None = None) -> ConfigError:
+        mark = self.node.start_mark
+        return ConfigError(self.path, mark.line + 1, mark.column + 1, message, hint)
+
+    @property
+    def is_null(self) -> bool:
+        return isinstance(self.node, yaml.ScalarNode) and self.node.tag.endswith(":null")
+
+    def scalar(self) -> str:
+        if not isinstance(self.node, yaml.ScalarNode) or self.is_null:
+            raise self.error(f"expected a value, got {self.kind_name()}")
+        return str(self.node.value)
+
+    def kind_name(self) -> str:
+        if isinstance(self.node, yaml.MappingNode):
+            return "a mapping"
+        if isinstance(self.node, yaml.SequenceNode):
+            return "a list"
+        if self.is_null:
+            return "nothing (null)"
+        return f"'{self.node.value}'"
+
+    def string(self) -> str:
+        value = self.scalar()
+        if not value:
+            raise self.error("expected a non-empty string")
+        return value
+
+    def boolean(self) -> bool:
+        value = self.scalar().lower()
+        if value in _BOOL_TRUE:
+            return True
+        if value in _BOOL_FALSE:
+            return False
+        raise self.error(f"expected true or false, got '{self.scalar()}'")
+
+    def number(self, minimum: float | None = None, maximum: float | None = None) -> float:
+        text = self.scalar()
+        try:
+            value = float(text)
+        except ValueError:
+            raise self.error(f"expected a number, got '{text}'") from None
+        if value != value or (minimum is not None and value < minimum):
+            raise self.error(f"{text} is too small", f"use at least {minimum}")
+        if maximum is not None and value > maximum:
+            raise self.error(f"{text} is too large", f"use at most {maximum}")
+        return value
+
+    def integer(self, minimum: int = 0, maximum: int | None = None) -> int:
+        text = self.scalar()
+        try:
+            value = int(text, 0)
+        except ValueError:
+            raise self.error(f"expected a whole number, got '{text}'") from None
+        if value < minimum or (maximum is not None and value > maximum):
+            upper = f"..{maximum:#x}" if maximum is not None else ""
+            raise self.error(f"{text} is out of range", f"use {minimum}{upper}")
+        return value
+
+    def items(self) -> Iterator[Node]:
+        if not isinstance(self.node, yaml.SequenceNode):
+            raise self.error(f"expected a list, got {self.kind_name()}")
+        for child in self.node.value:
+            yield Node(child, self.path)
+
+    def argv(self) -> tuple[str, ...]:
+        """A command as a list of strings: never a shell line, so no quoting surprises."""
+        if isinstance(self.node, yaml.ScalarNode) and not self.is_null:
+            raise self.error(
+                "a command must be a list of arguments, not a string",
+                f"write it as [{', '.join(repr(p) for p in self.scalar().split())}]",
+            )
+        args = tuple(item.string() for item in self.items())
+        if not args:
+            raise self.error("a command needs at least the program name")
+        return args
+
+    def mapping(self, allowed: set[str]) -> dict[str, Node]:
+        """The mapping's keys → value nodes; unknown or duplicate keys are errors."""
+        if not isinstance(self.node, yaml.MappingNode):
+            raise self.error(f"expected a mapping, got {self.kind_name()}")
+        result: dict[str, Node] = {}
+        for key_node, value_node in self.node.value:
+            key = Node(key_node, self.path).scalar()
+            if key in result:
+                raise Node(key_node, self.path).error(f"duplicate key '{key}'")
+            if key not in allowed:
+                raise Node(key_node, self.path).error(
+                    f"unknown key '{key}'", suggest(key, allowed)
+                )
+            result[key] = Node(value_node, self.path)
+        return result
+
+
+def suggest(word: str, choices: set[str] | list[str]) -> str:
+    close = difflib.get_close_matches(word, sorted(choices), n=1, cutoff=0.6)
+    if close:
+        return f"did you mean '{close[0]}'?"
+    return "expected one of: " + ", ".join(sorted(choices))
+
+
+def load_document(text: str, path: str) -> Node | None:
+    """Parse one YAML document; a syntax error becomes a ConfigError with its position."""
+    try:
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 1 if mark else None
+        column = mark.column + 1 if mark else None
+        problem = exc.problem or exc.context or "invalid YAML"
+        raise ConfigError(
+            path, line, column, f"YAML syntax error: {problem}", "check indentation and quoting"
+        ) from None
+    except yaml.YAMLError as exc:  # e.g. more than one document in the stream
+        raise ConfigError(path, None, None, f"YAML error: {exc}".splitlines()[0]) from None
+    return Node(node, path) if node is not None else None
+
+
+def read_document(path: Path) -> Node | None:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(str(path), None, None, "file not found") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(str(path), None, None, f"cannot read: {exc}") from None
+    return load_document(text, str(path))
