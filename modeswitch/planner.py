@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from modeswitch.errors import ModeswitchError
 from modeswitch.model import (
     DisplayObservation,
     Mode,
@@ -73,3 +74,29 @@ def _plan_display(wanted: tuple[OutputSetting, ...] | None, seen: DisplayObserva
     undo = Step.make(StepKind.DISPLAY, "displays", "restore displays", {"outputs": previous})
     names = ", ".join(o.output for o in wanted)
     return [Step.make(StepKind.DISPLAY, "displays", f"set displays {names}", {"outputs": wanted}, undo)]
+
+
+def scoped(mode: Mode, parts: frozenset[str]) -> Mode:
+    """The mode limited to some subsystems, for reconciling after an event.
+
+    A new audio stream must not start a VM the user shut down, so event-driven
+    reconciliation plans only the part the event is about, and never runs hooks.
+    """
+    keep = {name: getattr(mode, name) if name in parts else None for name in _PARTS}
+    return Mode(name=mode.name, source=mode.source, **keep)
+
+
+_PARTS = ("vm", "usb", "inputs", "audio", "viewer", "display")
+
+
+def matching_modes(actual: SeatState, modes: Iterable[Mode]) -> list[str]:
+    """Modes already in place (they plan zero steps): how a restarted daemon knows where it is."""
+    modes = list(modes)
+    found = []
+    for mode in modes:
+        try:
+            if plan(actual, mode, modes).empty:
+                found.append(mode.name)
+        except ModeswitchError:
+            continue
+    return found

@@ -1,0 +1,258 @@
+"""The `modeswitch` command: a thin client of the daemon, in-process when none runs.
+
+Exit codes: 0 ok · 1 user error (bad config, unknown mode, target unreachable; nothing was
+changed) · 2 the transition failed and was rolled back · 3 the daemon was needed and is not
+reachable. Importing this module loads no backend: `status` through the daemon stays fast.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+from modeswitch import __version__, ipc
+from modeswitch.config import Config, default_config_path, load_config
+from modeswitch.errors import ConfigError, DaemonUnreachable, ModeswitchError, PlanError, UnknownMode
+from modeswitch.logsetup import JournalFormatter
+from modeswitch.paths import Paths
+from modeswitch.render import print_history, print_plan, print_result, print_status
+
+EXIT_OK, EXIT_USER, EXIT_FAILED, EXIT_DAEMON = 0, 1, 2, 3
+_USER_ERRORS = {"ConfigError", "UnknownMode", "PlanError", "ModeswitchError", "ProtocolError", "PermissionDenied"}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="modeswitch",
+        description="Switch a VFIO seat between modes (TV, desk, ...) in one transaction.",
+        epilog="Config: $XDG_CONFIG_HOME/modeswitch/config.yaml and modes/*.yaml. "
+        "Exit codes: 0 ok, 1 user error (nothing changed), 2 transition failed and rolled back, "
+        "3 daemon unreachable.",
+    )
+    parser.add_argument("--config", type=Path, help=f"config file (default {default_config_path()})")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log debug details to stderr")
+    parser.add_argument("--version", action="version", version=f"modeswitch {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    for name, text in (("tv", "switch to TV mode"), ("desk", "switch to desk mode"),
+                       ("toggle", "switch to the other mode of the toggle pair")):
+        _switch_options(sub.add_parser(name, help=text, description=text))
+    switch = sub.add_parser("switch", help="switch to any mode by name")
+    switch.add_argument("mode")
+    _switch_options(switch)
+    plan = sub.add_parser("plan", help="show what switching to MODE would change, without doing it")
+    plan.add_argument("mode")
+    plan.add_argument("--json", action="store_true")
+    status = sub.add_parser("status", help="the current mode and what the seat holds")
+    status.add_argument("--json", action="store_true", help="stable machine-readable output")
+    history = sub.add_parser("history", help="the last transitions with per-step durations")
+    history.add_argument("-n", type=int, default=10, metavar="N", help="how many (default 10)")
+    history.add_argument("--json", action="store_true")
+    check = sub.add_parser("check", help="validate config and modes; exit 1 with file:line:col on errors")
+    check.add_argument("--json", action="store_true")
+    sub.add_parser("reload", help="ask the daemon to re-read its config")
+    sub.add_parser("daemon", help="run the state machine in the foreground (for systemd --user)")
+    demo = sub.add_parser("demo", help="run a desk -> tv -> desk cycle on an embedded VM and private audio")
+    demo.add_argument("--keep-going", action="store_true", help=argparse.SUPPRESS)
+    sub.add_parser("init", help="copy the example config and modes into $XDG_CONFIG_HOME/modeswitch")
+    rules = sub.add_parser("udev-rules", help="print the udev rules (or install them as root)")
+    rules.add_argument("--install", action="store_true", help="write them to /etc/udev/rules.d and reload udev")
+    return parser
+
+
+def _switch_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--json", action="store_true", help="print the transition record as JSON")
+    parser.add_argument("--no-daemon", action="store_true", help="run in-process even if a daemon runs")
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    _setup_logging(args.verbose, args.command == "daemon")
+    try:
+        return _dispatch(args)
+    except ConfigError as exc:
+        print(f"modeswitch: {exc}", file=sys.stderr)
+        return EXIT_USER
+    except DaemonUnreachable as exc:
+        print(f"modeswitch: {exc}", file=sys.stderr)
+        return EXIT_DAEMON
+    except (UnknownMode, PlanError, ModeswitchError) as exc:
+        print(f"modeswitch: {exc}", file=sys.stderr)
+        return EXIT_USER
+    except KeyboardInterrupt:
+        return 130
+    except Exception as exc:  # a bug: one line for the user, the traceback with -v
+        logging.getLogger("modeswitch").debug("internal error", exc_info=True)
+        print(f"modeswitch: internal error: {type(exc).__name__}: {exc} (rerun with -v for details)",
+              file=sys.stderr)
+        return EXIT_FAILED
+
+
+def _setup_logging(verbose: bool, daemon: bool) -> None:
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(JournalFormatter() if os.environ.get("JOURNAL_STREAM") else
+                         logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    root = logging.getLogger()
+    root.addHandler(handler)
+    root.setLevel(logging.DEBUG if verbose else logging.INFO if daemon else logging.WARNING)
+
+
+def _dispatch(args: argparse.Namespace) -> int:
+    command = args.command
+    if command == "check":
+        return _check(args)
+    if command == "init":
+        from modeswitch.userfiles import init_config
+
+        print(init_config(args.config or default_config_path()))
+        return EXIT_OK
+    if command == "udev-rules":
+        from modeswitch.userfiles import udev_rules
+
+        print(udev_rules(install=args.install), end="")
+        return EXIT_OK
+    if command == "demo":
+        from modeswitch.demo import run_demo
+
+        return run_demo()
+    paths = Paths.from_environment()
+    if command == "daemon":
+        return _daemon(args, paths)
+    if command == "reload":
+        _print_json_or(_daemon_call(paths, ipc.Verb.RELOAD), False, lambda r: print("reloaded:", ", ".join(r["modes"])))
+        return EXIT_OK
+    if command == "history":
+        return _history(args, paths)
+    if command == "status":
+        return _status(args, paths)
+    if command == "plan":
+        return _plan(args, paths)
+    mode = args.mode if command == "switch" else command
+    return _switch(args, paths, mode)
+
+
+def _check(args: argparse.Namespace) -> int:
+    config = _load(args)
+    summary = {
+        "config": str(config.path),
+        "libvirt": {"uri": config.libvirt_uri, "domain": config.domain},
+        "modes": {name: str(mode.source) for name, mode in config.modes.items()},
+        "default_mode": config.default_mode,
+        "toggle": list(config.toggle),
+        "combos": len(config.combos),
+        "hotplug": len(config.hotplug),
+    }
+    if args.json:
+        print(json.dumps(summary, indent=2))
+        return EXIT_OK
+    exists = "" if config.path and config.path.exists() else " (not present: defaults)"
+    print(f"config  {config.path}{exists}")
+    print(f"libvirt {config.libvirt_uri} domain {config.domain}")
+    for name, mode in sorted(config.modes.items()):
+        print(f"mode    {name:<10} {mode.source}")
+    print(f"default {config.default_mode}; toggle {config.toggle[0]} <-> {config.toggle[1]}")
+    print(f"triggers: {len(config.combos)} combo(s), {len(config.hotplug)} hotplug rule(s)")
+    print("ok")
+    return EXIT_OK
+
+
+def _load(args: argparse.Namespace) -> Config:
+    return load_config(args.config, required=args.config is not None)
+
+
+def _daemon(args: argparse.Namespace, paths: Paths) -> int:
+    import asyncio
+
+    from modeswitch.daemon import run_daemon
+
+    config = _load(args)
+    return asyncio.run(run_daemon(config, paths, args.config))
+
+
+def _daemon_call(paths: Paths, verb: ipc.Verb, **fields: Any) -> Any:
+    reply = ipc.call(paths.socket, verb, **fields)
+    if reply.get("ok"):
+        return reply.get("result")
+    error = reply.get("error") or {}
+    raise _RemoteError(str(error.get("type")), str(error.get("message")))
+
+
+class _RemoteError(ModeswitchError):
+    def __init__(self, kind: str, message: str) -> None:
+        super().__init__(message)
+        self.kind = kind
+
+
+def _print_json_or(result: Any, as_json: bool, human: Any) -> None:
+    if as_json:
+        print(json.dumps(result, indent=2, sort_keys=True))
+    else:
+        human(result)
+
+
+def _daemon_running(paths: Paths) -> bool:
+    return paths.socket.exists()
+
+
+def _status(args: argparse.Namespace, paths: Paths) -> int:
+    if _daemon_running(paths):
+        try:
+            result = _daemon_call(paths, ipc.Verb.STATUS)
+            _print_json_or(result, args.json, print_status)
+            return EXIT_OK
+        except DaemonUnreachable:
+            pass  # a stale socket: fall through and look at the world directly
+    from modeswitch.inprocess import status_in_process
+
+    result = status_in_process(_load(args), paths)
+    _print_json_or(result, args.json, print_status)
+    return EXIT_OK
+
+
+def _history(args: argparse.Namespace, paths: Paths) -> int:
+    from modeswitch.history import HistoryLog
+
+    records = HistoryLog(paths.history).tail(args.n)
+    _print_json_or({"records": records}, args.json, print_history)
+    return EXIT_OK
+
+
+def _plan(args: argparse.Namespace, paths: Paths) -> int:
+    from modeswitch.inprocess import plan_in_process
+
+    result = plan_in_process(_load(args), paths, args.mode)
+    _print_json_or(result, args.json, print_plan)
+    return EXIT_OK
+
+
+def _switch(args: argparse.Namespace, paths: Paths, mode: str) -> int:
+    if not args.no_daemon and _daemon_running(paths):
+        try:
+            result = _daemon_call(paths, ipc.Verb.SWITCH, mode=mode, source="cli")
+        except _RemoteError as exc:
+            print(f"modeswitch: {exc}", file=sys.stderr)
+            return EXIT_USER if exc.kind in _USER_ERRORS else EXIT_FAILED
+        except DaemonUnreachable:
+            result = None
+        if result is not None:
+            return _report(result, args.json)
+    from modeswitch.inprocess import switch_in_process
+
+    return _report(switch_in_process(_load(args), paths, mode), args.json)
+
+
+def _report(result: dict[str, Any], as_json: bool) -> int:
+    _print_json_or(result, as_json, print_result)
+    if result.get("ok"):
+        return EXIT_OK
+    if result.get("error_type") in _USER_ERRORS:
+        return EXIT_USER
+    return EXIT_FAILED
+
+
+if __name__ == "__main__":
+    sys.exit(main())

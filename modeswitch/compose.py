@@ -1,0 +1,55 @@
+"""Builds the real backends a config needs. The one place (with the demo) that imports them.
+
+A backend is only built when some mode uses its part, so a seat without audio never loads
+libpulse and a config without a VM never connects to libvirt.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from modeswitch.backends.hooks import HookRunner
+from modeswitch.backends.lookingglass import ViewerSupervisor
+from modeswitch.config import Config
+from modeswitch.history import HistoryLog
+from modeswitch.paths import Paths
+from modeswitch.plan_vm import needs_vm
+from modeswitch.seat import BackendSet, Seat
+
+EventHandler = Callable[[str, Any], None]
+
+
+def uses(config: Config, part: str) -> bool:
+    return any(getattr(mode, part) is not None for mode in config.modes.values())
+
+
+async def build_backends(config: Config, paths: Paths, on_event: EventHandler | None = None, *, resident: bool = True) -> BackendSet:
+    """`resident` is False for the one-shot CLI: the viewer must then outlive the process."""
+    backends = BackendSet(hooks=HookRunner())
+    if uses(config, "viewer"):
+        default_argv = next((m.viewer.argv for m in config.modes.values() if m.viewer and m.viewer.run), None)
+        backends.viewer = ViewerSupervisor(
+            default_argv or ("looking-glass-client", "-F"), paths.viewer_pidfile, config.viewer_grace,
+            stop_on_close=resident,
+        )
+    if any(needs_vm(mode) for mode in config.modes.values()):
+        await _add_vm(backends, config, on_event)
+    if uses(config, "audio"):
+        await _add_audio(backends, config, on_event)
+    return backends
+
+
+async def _add_vm(backends: BackendSet, config: Config, on_event: EventHandler | None) -> None:
+    from modeswitch.backends.libvirt import LibvirtBackend  # noqa: F401  (wired below)
+
+    raise NotImplementedError
+
+
+async def _add_audio(backends: BackendSet, config: Config, on_event: EventHandler | None) -> None:
+    raise NotImplementedError
+
+
+async def build_seat(config: Config, paths: Paths, on_event: EventHandler | None = None, *, resident: bool = True) -> Seat:
+    backends = await build_backends(config, paths, on_event, resident=resident)
+    return Seat(config, backends, HistoryLog(paths.history))

@@ -1,0 +1,119 @@
+"""The daemon's side of the control socket: peer check, framing, dispatch. Never crashes.
+
+The socket lives in a 0700 directory and is itself 0600; on top of that each peer's uid is
+checked with SO_PEERCRED, so another user cannot switch this seat even if modes are loosened.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import socket
+import struct
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+from modeswitch import ipc
+from modeswitch.errors import DaemonUnreachable, ModeswitchError, ProtocolError
+
+log = logging.getLogger(__name__)
+
+Handler = Callable[[ipc.Verb, dict[str, Any]], Awaitable[dict[str, Any]]]
+
+
+def peer_uid(sock: socket.socket) -> int:
+    creds = sock.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, struct.calcsize("3i"))
+    _pid, uid, _gid = struct.unpack("3i", creds)
+    return uid
+
+
+def claim_socket_path(path: Path) -> None:
+    """Remove a stale socket left by a crashed daemon, but refuse if a live one answers."""
+    if not path.exists() and not path.is_symlink():
+        return
+    try:
+        ipc.call(path, ipc.Verb.PING, timeout=2.0)
+    except DaemonUnreachable:
+        path.unlink(missing_ok=True)
+        log.info("removed stale control socket %s", path)
+        return
+    raise ModeswitchError(f"a modeswitch daemon already runs on {path}", "stop it first, or use the CLI")
+
+
+class ControlServer:
+    def __init__(self, path: Path, handler: Handler) -> None:
+        self.path = path
+        self.handler = handler
+        self._server: asyncio.base_events.Server | None = None
+        self._clients: set[asyncio.Task[None]] = set()
+
+    async def start(self) -> None:
+        claim_socket_path(self.path)
+        old_umask = os.umask(0o177)  # the socket is created 0600, with no window where it is not
+        try:
+            self._server = await asyncio.start_unix_server(self._client, str(self.path), limit=ipc.MAX_MESSAGE)
+        finally:
+            os.umask(old_umask)
+
+    async def stop(self) -> None:
+        if self._server is not None:
+            self._server.close()
+            for task in list(self._clients):
+                task.cancel()
+            await asyncio.gather(*self._clients, return_exceptions=True)
+            with contextlib.suppress(Exception):
+                await self._server.wait_closed()
+        self.path.unlink(missing_ok=True)
+
+    async def _client(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        task = asyncio.current_task()
+        assert task is not None
+        self._clients.add(task)
+        try:
+            sock = writer.get_extra_info("socket")
+            uid = peer_uid(sock)
+            if uid != os.getuid():
+                log.warning("refused a control connection from uid %d", uid)
+                await _send(writer, ipc.error_reply("PermissionDenied", f"uid {uid} may not control this seat"))
+                return
+            await self._serve(reader, writer)
+        except (ConnectionError, asyncio.IncompleteReadError):
+            pass
+        finally:
+            self._clients.discard(task)
+            writer.close()
+            with contextlib.suppress(Exception):
+                await writer.wait_closed()
+
+    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        while True:
+            try:
+                line = await reader.readuntil(b"\n")
+            except asyncio.LimitOverrunError:
+                await _send(writer, ipc.error_reply("ProtocolError", f"message too large (limit {ipc.MAX_MESSAGE} bytes)"))
+                return
+            except asyncio.IncompleteReadError as exc:
+                if exc.partial.strip():
+                    await _send(writer, ipc.error_reply("ProtocolError", "message not terminated by a newline"))
+                return
+            await _send(writer, await self._dispatch(line))
+
+    async def _dispatch(self, line: bytes) -> dict[str, Any]:
+        try:
+            verb, message = ipc.decode_request(line)
+            return ipc.ok_reply(await self.handler(verb, message))
+        except ProtocolError as exc:
+            return ipc.error_reply("ProtocolError", str(exc))
+        except ModeswitchError as exc:
+            return ipc.error_reply(type(exc).__name__, str(exc))
+        except Exception as exc:  # a bug must not take the daemon down with it
+            log.exception("request failed")
+            return ipc.error_reply("InternalError", f"{type(exc).__name__}: {exc}")
+
+
+async def _send(writer: asyncio.StreamWriter, reply: dict[str, Any]) -> None:
+    writer.write(ipc.encode(reply))
+    await writer.drain()

@@ -1,0 +1,235 @@
+"""The long-running daemon: the composition root that wires config, seat, triggers and socket.
+
+Everything is event driven (socket, signals, config-file changes, VM and audio events, pad
+input); when nothing happens the process sleeps in epoll with no timers armed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import signal
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+from modeswitch import ipc
+from modeswitch.compose import build_seat
+from modeswitch.config import Config, load_config
+from modeswitch.control import ControlServer
+from modeswitch.coordinator import Coordinator
+from modeswitch.errors import ConfigError, ModeswitchError
+from modeswitch.model import Step, StepKind
+from modeswitch.paths import Paths
+from modeswitch.sdnotify import notify
+from modeswitch.seat import Seat
+from modeswitch.watch import ConfigWatcher
+
+log = logging.getLogger(__name__)
+
+_RELOAD_SETTLE = 0.3  # editors write files in several steps; reload once they are done
+
+
+class Daemon:
+    def __init__(self, config: Config, paths: Paths, config_path: Path | None) -> None:
+        self.config = config
+        self.paths = paths
+        self.config_path = config_path
+        self.stopping = asyncio.Event()
+        self.seat: Seat | None = None
+        self.coordinator: Coordinator | None = None
+        self.triggers: Any = None
+        self._reload_timer: asyncio.TimerHandle | None = None
+        self._tasks: set[asyncio.Task[Any]] = set()
+
+    async def run(self) -> None:
+        self._loop = asyncio.get_running_loop()
+        self.paths.ensure_runtime()
+        server = ControlServer(self.paths.socket, self.handle)
+        await server.start()  # first, so a second daemon is refused before touching anything
+        self.seat = await build_seat(self.config, self.paths, self._on_backend_event)
+        self.coordinator = Coordinator(self.seat)
+        watcher = ConfigWatcher(self._watched_paths(), self._config_changed)
+        try:
+            await self.coordinator.sync_from_world()
+            self._install_signals()
+            watcher.start()
+            await self._start_triggers()
+            notify(READY="1", STATUS=self._status_line(), MAINPID=str(os.getpid()))
+            log.info("ready on %s; seat is %s", self.paths.socket, self._status_line())
+            await self.stopping.wait()
+        finally:
+            notify(STOPPING="1")
+            watcher.stop()
+            await self._stop_triggers()
+            await server.stop()
+            await self.coordinator.shutdown()
+            await self.seat.backends.close()
+            log.info("stopped")
+
+    # --- requests -----------------------------------------------------------------------
+
+    async def handle(self, verb: ipc.Verb, message: dict[str, Any]) -> dict[str, Any]:
+        assert self.coordinator is not None and self.seat is not None
+        if verb is ipc.Verb.PING:
+            return {"pong": True, "pid": os.getpid()}
+        if verb is ipc.Verb.STATUS:
+            return await self.status()
+        if verb is ipc.Verb.SWITCH:
+            action = _text(message, "mode")
+            source = str(message.get("source") or "cli")[:200]
+            return await self.coordinator.request(action, source)
+        if verb is ipc.Verb.PLAN:
+            _, steps = await self.seat.plan(_text(message, "mode"))
+            return plan_as_dict(steps)
+        if verb is ipc.Verb.HISTORY:
+            count = message.get("n", 10)
+            if not isinstance(count, int) or not 0 <= count <= 10000:
+                raise ModeswitchError("'n' must be a whole number 0..10000")
+            return {"records": self.seat.history.tail(count)}
+        if verb is ipc.Verb.RELOAD:
+            return self.reload()
+        raise ModeswitchError(f"verb {verb.value} is not handled")
+
+    async def status(self) -> dict[str, Any]:
+        assert self.coordinator is not None and self.seat is not None
+        observed = await self.seat.observe()
+        if observed.vm is not None:
+            self.coordinator.vm_state = observed.vm.state
+        return {**self.coordinator.status(), "daemon": {"pid": os.getpid(), "socket": str(self.paths.socket)},
+                "config": str(self.config.path), "seat": asdict(observed)}
+
+    def request(self, action: str, source: str) -> None:
+        """For triggers: fire and forget; the outcome is logged and written to history."""
+        assert self.coordinator is not None
+        try:
+            self.coordinator.request(action, source)
+        except ModeswitchError as exc:
+            log.error("%s asked for %s: %s", source, action, exc)
+
+    # --- SeatView for triggers -----------------------------------------------------------
+
+    def current_mode(self) -> str | None:
+        assert self.coordinator is not None
+        state = self.coordinator.state
+        return state.target or state.mode
+
+    def vm_running(self) -> bool:
+        return self.coordinator is not None and self.coordinator.vm_state == "running"
+
+    # --- reload -------------------------------------------------------------------------
+
+    def reload(self) -> dict[str, Any]:
+        """Swap in a new config only if all of it validates; otherwise keep the last good one."""
+        assert self.coordinator is not None and self.seat is not None
+        try:
+            config = load_config(self.config_path, required=self.config_path is not None)
+        except ConfigError as exc:
+            log.error("config reload refused, keeping the last good config: %s", exc)
+            raise
+        self.config = config
+        self.seat = Seat(config, self.seat.backends, self.seat.history)
+        self.coordinator.use_seat(self.seat)
+        if self.triggers is not None and hasattr(self.triggers, "update"):
+            self.triggers.update(config)
+        log.info("config reloaded: %d mode(s)", len(config.modes))
+        return {"modes": sorted(config.modes)}
+
+    def _watched_paths(self) -> list[Path]:
+        paths = [*self.config.modes_dirs]
+        if self.config.path is not None:
+            paths.append(self.config.path)
+        return paths
+
+    def _config_changed(self) -> None:
+        """Called from the watcher thread; debounce on the loop."""
+        self._loop.call_soon_threadsafe(self._schedule_reload)
+
+    def _schedule_reload(self) -> None:
+        if self._reload_timer is not None:
+            self._reload_timer.cancel()
+        self._reload_timer = self._loop.call_later(_RELOAD_SETTLE, self._reload_quietly)
+
+    def _reload_quietly(self) -> None:
+        self._reload_timer = None
+        try:
+            self.reload()
+        except ConfigError:
+            pass  # already logged; the last good config stays
+
+    # --- signals, events, triggers --------------------------------------------------------
+
+    def _install_signals(self) -> None:
+        self._loop.add_signal_handler(signal.SIGTERM, self.stopping.set)
+        self._loop.add_signal_handler(signal.SIGINT, self.stopping.set)
+        self._loop.add_signal_handler(signal.SIGHUP, self._reload_quietly)
+
+    def _on_backend_event(self, part: str, event: Any) -> None:
+        """VM and audio backends report here; the reaction runs as a task on the loop."""
+        task = asyncio.get_running_loop().create_task(self._react(part, str(event)))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _react(self, part: str, event: str) -> None:
+        assert self.coordinator is not None and self.seat is not None
+        log.info("%s event: %s", part, event)
+        if part == "vm":
+            await self._react_vm(event)
+        elif part == "audio":
+            await self.coordinator.reconcile(frozenset({"audio"}), f"audio {event}")
+        elif part == "usb":
+            await self.coordinator.reconcile(frozenset({"usb"}), f"usb {event}")
+
+    async def _react_vm(self, event: str) -> None:
+        assert self.coordinator is not None and self.seat is not None
+        observed = await self.seat.observe()
+        self.coordinator.vm_state = observed.vm.state if observed.vm else None
+        if event in ("started", "reconnected") and self.coordinator.state.mode:
+            # a fresh VM holds none of the devices the mode wants: give them back
+            self.coordinator.request(self.coordinator.state.mode, f"vm {event}")
+        elif event == "stopped" and self.seat.backends.viewer is not None:
+            # nothing to look at: Looking Glass would only show "waiting for the guest"
+            await self.seat.backends.viewer.apply(Step.make(StepKind.VIEWER_STOP, "looking-glass", "stop viewer"))
+
+    async def _start_triggers(self) -> None:
+        if not self.config.combos and not self.config.hotplug:
+            return
+        from modeswitch.triggers.gamepads import GamepadTriggers  # evdev only when pads matter
+
+        self.triggers = GamepadTriggers(self.config.combos, self.config.hotplug,
+                                        self.config.trigger_threshold, self, self)
+        await self.triggers.start()
+
+    async def _stop_triggers(self) -> None:
+        if self.triggers is not None:
+            await self.triggers.stop()
+
+    def _status_line(self) -> str:
+        assert self.coordinator is not None
+        state = self.coordinator.state
+        return f"{state.mode or 'no mode'} ({state.phase.value})"
+
+
+def _text(message: dict[str, Any], key: str) -> str:
+    value = message.get(key)
+    if not isinstance(value, str) or not value or len(value) > 200:
+        raise ModeswitchError(f"'{key}' must be a non-empty string")
+    return value
+
+
+def plan_as_dict(steps: Any) -> dict[str, Any]:
+    return {"target": steps.target, "groups": [
+        [{"kind": s.kind.value, "target": s.target, "description": s.description} for s in group]
+        for group in steps.groups]}
+
+
+async def run_daemon(config: Config, paths: Paths, config_path: Path | None) -> int:
+    daemon = Daemon(config, paths, config_path)
+    try:
+        await daemon.run()
+    except ModeswitchError as exc:
+        log.error("%s", exc)
+        return 1
+    return 0
+

@@ -1,0 +1,93 @@
+"""The control protocol: newline-delimited JSON over a Unix socket. The only wire code.
+
+Request:  {"v": 1, "verb": "switch", "mode": "tv"}
+Reply:    {"v": 1, "ok": true, "result": {...}}  or  {"v": 1, "ok": false, "error": {"type", "message"}}
+"""
+
+from __future__ import annotations
+
+import json
+import socket
+from enum import StrEnum
+from pathlib import Path
+from typing import Any
+
+from modeswitch.errors import DaemonUnreachable, ProtocolError
+
+VERSION = 1
+MAX_MESSAGE = 64 * 1024  # a request is a few dozen bytes; anything near this is garbage
+
+
+class Verb(StrEnum):
+    PING = "ping"
+    STATUS = "status"
+    SWITCH = "switch"
+    PLAN = "plan"
+    HISTORY = "history"
+    RELOAD = "reload"
+
+
+def encode(message: dict[str, Any]) -> bytes:
+    return json.dumps({"v": VERSION, **message}, separators=(",", ":")).encode() + b"\n"
+
+
+def decode_request(line: bytes) -> tuple[Verb, dict[str, Any]]:
+    """Validate one request line; every rejection is a ProtocolError with a readable reason."""
+    if len(line) > MAX_MESSAGE:
+        raise ProtocolError(f"message too large ({len(line)} bytes, limit {MAX_MESSAGE})")
+    try:
+        message = json.loads(line)
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ProtocolError(f"not JSON: {exc}") from None
+    if not isinstance(message, dict):
+        raise ProtocolError("a request must be a JSON object")
+    if message.get("v") != VERSION:
+        raise ProtocolError(f"unsupported protocol version {message.get('v')!r}", f"this daemon speaks v{VERSION}")
+    try:
+        verb = Verb(message.get("verb"))
+    except ValueError:
+        raise ProtocolError(f"unknown verb {message.get('verb')!r}", "one of: " + ", ".join(Verb)) from None
+    return verb, message
+
+
+def error_reply(kind: str, message: str) -> dict[str, Any]:
+    return {"ok": False, "error": {"type": kind, "message": message}}
+
+
+def ok_reply(result: Any) -> dict[str, Any]:
+    return {"ok": True, "result": result}
+
+
+def call(path: Path, verb: Verb, timeout: float = 120.0, **fields: Any) -> dict[str, Any]:
+    """Send one request and wait for its reply (blocking; the CLI needs nothing more)."""
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
+        sock.settimeout(timeout)
+        try:
+            sock.connect(str(path))
+        except (FileNotFoundError, ConnectionRefusedError) as exc:
+            raise DaemonUnreachable(f"no daemon at {path}: {exc.strerror}", "start it with 'modeswitch daemon'") from None
+        except PermissionError:
+            raise DaemonUnreachable(f"permission denied on {path}", "the daemon belongs to another user") from None
+        sock.sendall(encode({"verb": verb.value, **fields}))
+        reply = _read_line(sock)
+    try:
+        decoded = json.loads(reply)
+    except json.JSONDecodeError:
+        raise DaemonUnreachable("the daemon sent an unreadable reply") from None
+    if not isinstance(decoded, dict):
+        raise DaemonUnreachable("the daemon sent an unreadable reply")
+    return decoded
+
+
+def _read_line(sock: socket.socket) -> bytes:
+    chunks = []
+    while True:
+        try:
+            chunk = sock.recv(65536)
+        except TimeoutError:
+            raise DaemonUnreachable("the daemon did not answer in time") from None
+        if not chunk:
+            raise DaemonUnreachable("the daemon closed the connection without answering")
+        chunks.append(chunk)
+        if chunk.endswith(b"\n"):
+            return b"".join(chunks)

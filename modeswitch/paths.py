@@ -1,0 +1,42 @@
+"""Where modeswitch keeps its socket, pid files and history (XDG base directories)."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from modeswitch.config import xdg_dir
+
+
+@dataclass(frozen=True)
+class Paths:
+    runtime: Path  # control socket, viewer pid file, in-process lock
+    state: Path  # history
+
+    @staticmethod
+    def from_environment() -> Paths:
+        runtime_root = os.environ.get("XDG_RUNTIME_DIR")
+        runtime = Path(runtime_root) / "modeswitch" if runtime_root else Path(f"/tmp/modeswitch-{os.getuid()}")
+        return Paths(runtime=runtime, state=xdg_dir("XDG_STATE_HOME", ".local/state") / "modeswitch")
+
+    @property
+    def socket(self) -> Path:
+        return self.runtime / "control.sock"
+
+    @property
+    def lock(self) -> Path:
+        return self.runtime / "transition.lock"
+
+    @property
+    def viewer_pidfile(self) -> Path:
+        return self.runtime / "viewer.pid"
+
+    @property
+    def history(self) -> Path:
+        return self.state / "history.jsonl"
+
+    def ensure_runtime(self) -> None:
+        """The runtime dir holds the control socket: owner-only, like $XDG_RUNTIME_DIR itself."""
+        self.runtime.mkdir(parents=True, exist_ok=True, mode=0o700)
+        os.chmod(self.runtime, 0o700)

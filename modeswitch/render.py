@@ -1,0 +1,87 @@
+"""Human-readable output for the CLI; --json prints the same dicts verbatim."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def print_plan(plan: dict[str, Any]) -> None:
+    groups = plan.get("groups") or []
+    if not groups:
+        print(f"{plan['target']}: already in place, nothing to do")
+        return
+    print(f"plan for {plan['target']}:")
+    for number, group in enumerate(groups, 1):
+        for step in group:
+            print(f"  {number}. {step['description']}")
+
+
+def print_result(result: dict[str, Any]) -> None:
+    if result.get("superseded_by"):
+        print(f"{result['target']}: superseded by a newer request for {result['superseded_by']}")
+        return
+    steps = result.get("steps") or []
+    for step in steps:
+        mark = "ok " if step["ok"] else "FAIL"
+        print(f"  {mark} {step['duration_ms']:8.1f} ms  {step['description']}")
+        if step.get("error"):
+            print(f"        {step['error']}")
+    for step in result.get("rolled_back") or []:
+        mark = "undo" if step["ok"] else "UNDO FAILED"
+        print(f"  {mark} {step['duration_ms']:8.1f} ms  {step['description']}")
+    if result.get("ok"):
+        took = f" in {result['duration_ms']:.1f} ms" if steps else ""
+        print(f"{result['target']}: {'switched' if steps else 'already in place'}{took}")
+    else:
+        print(f"{result.get('target')}: failed, rolled back: {result.get('error')}")
+
+
+def print_status(status: dict[str, Any]) -> None:
+    daemon = status.get("daemon")
+    where = f"daemon pid {daemon['pid']}" if daemon else "no daemon (observed directly)"
+    print(f"mode:    {status.get('mode') or '-'} ({status.get('phase')}); {where}")
+    if status.get("target"):
+        print(f"target:  {status['target']}" + (f", then {status['pending']}" if status.get("pending") else ""))
+    if status.get("error"):
+        print(f"error:   {status['error']}")
+    seat = status.get("seat") or {}
+    _print_vm(seat.get("vm"))
+    _print_audio(seat.get("audio"))
+    viewer = seat.get("viewer")
+    if viewer is not None:
+        state = f"running (pid {viewer['pid']})" if viewer["running"] else "stopped"
+        print(f"viewer:  {state}")
+
+
+def _print_vm(vm: dict[str, Any] | None) -> None:
+    if vm is None:
+        return
+    if not vm.get("connected"):
+        print(f"vm:      {vm['domain']}: not connected ({vm.get('error') or 'unknown'})")
+        return
+    print(f"vm:      {vm['domain']} {vm['state']}")
+    for usb in vm.get("usb") or []:
+        print(f"  usb    {usb['vendor']:04x}:{usb['product']:04x} bus {usb.get('bus')} dev {usb.get('device')}")
+    for entry in vm.get("inputs") or []:
+        print(f"  input  {entry['path']}")
+
+
+def _print_audio(audio: dict[str, Any] | None) -> None:
+    if audio is None:
+        return
+    if not audio.get("connected"):
+        print(f"audio:   not connected to {audio.get('server')} ({audio.get('error') or 'unknown'})")
+        return
+    print(f"audio:   default {audio.get('default_sink')}")
+    for stream in audio.get("streams") or []:
+        print(f"  stream {stream['name']} -> {stream['sink']}")
+
+
+def print_history(history: dict[str, Any]) -> None:
+    records = history.get("records") or []
+    if not records:
+        print("no transitions yet")
+    for record in records:
+        state = "ok" if record.get("ok") else f"FAILED at '{record.get('failed_step')}': {record.get('error')}"
+        print(f"{record['started']}  {record['target']:<8} {record['duration_ms']:8.1f} ms  "
+              f"{len(record.get('steps') or [])} step(s)  [{record.get('source')}]  {state}")

@@ -1,0 +1,123 @@
+"""The seat controller: observe → plan → run → record. Shared by the daemon and the CLI.
+
+It owns no policy about who asked or when; the daemon (or the one-shot CLI) decides that.
+Backends come in through a BackendSet, so tests and the demo can pass their own.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from modeswitch.backends.base import (
+    AudioBackend,
+    DisplayBackend,
+    StepExecutor,
+    UsbInventory,
+    ViewerBackend,
+    VmBackend,
+)
+from modeswitch.config import Config
+from modeswitch.engine import Engine, TransitionResult
+from modeswitch.errors import ModeswitchError, UnknownMode
+from modeswitch.history import HistoryLog
+from modeswitch.model import Mode, Plan, SeatState
+from modeswitch.planner import matching_modes, plan, scoped
+from modeswitch.yamlnodes import suggest
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class BackendSet:
+    """The outside systems this seat uses; a part no mode needs is None."""
+
+    hooks: StepExecutor
+    vm: VmBackend | None = None
+    usb: UsbInventory | None = None
+    audio: AudioBackend | None = None
+    viewer: ViewerBackend | None = None
+    display: DisplayBackend | None = None
+    extra: list[StepExecutor] = field(default_factory=list)
+
+    def executors(self) -> list[StepExecutor]:
+        parts = [self.hooks, self.vm, self.audio, self.viewer, self.display, *self.extra]
+        return [part for part in parts if part is not None]
+
+    async def close(self) -> None:
+        for part in (self.viewer, self.audio, self.vm):
+            if part is not None:
+                try:
+                    await part.close()
+                except ModeswitchError as exc:
+                    log.warning("closing a backend: %s", exc)
+
+
+class Seat:
+    def __init__(self, config: Config, backends: BackendSet, history: HistoryLog) -> None:
+        self.config = config
+        self.backends = backends
+        self.history = history
+        self.engine = Engine(backends.executors(), config.step_timeout)
+
+    @property
+    def modes(self) -> list[Mode]:
+        return list(self.config.modes.values())
+
+    def mode(self, name: str) -> Mode:
+        try:
+            return self.config.modes[name]
+        except KeyError:
+            raise UnknownMode(f"unknown mode '{name}'", suggest(name, list(self.config.modes))) from None
+
+    async def observe(self) -> SeatState:
+        """Read every part back from the world, concurrently; a part that fails is None."""
+        b = self.backends
+        vm, audio, viewer, display = await asyncio.gather(
+            _maybe(b.vm), _maybe(b.audio), _maybe(b.viewer), _maybe(b.display)
+        )
+        host_usb = b.usb.scan() if b.usb is not None else ()
+        return SeatState(vm=vm, host_usb=host_usb, audio=audio, viewer=viewer, display=display)
+
+    async def plan(self, name: str, parts: frozenset[str] | None = None) -> tuple[SeatState, Plan]:
+        target = self.mode(name)
+        if parts is not None:
+            target = scoped(target, parts)
+        state = await self.observe()
+        return state, plan(state, target, self.modes)
+
+    async def switch(self, name: str, source: str, parts: frozenset[str] | None = None) -> TransitionResult:
+        """Plan and run; a PlanError propagates (nothing was applied), a failed step rolls back."""
+        _, steps = await self.plan(name, parts)
+        result = await self.engine.run(steps, source)
+        if not steps.empty or not result.ok:
+            self.history.append(result.as_dict())
+        return result
+
+    async def current_mode(self, preferred: Iterable[str] = ()) -> str | None:
+        """Which mode is in place in the world right now, preferring the last one applied."""
+        found = matching_modes(await self.observe(), self.modes)
+        for name in [*preferred, self.config.default_mode]:
+            if name in found:
+                return name
+        return found[0] if found else None
+
+    def last_applied(self) -> list[str]:
+        return [r["target"] for r in reversed(self.history.tail(20)) if r.get("ok")][:1]
+
+
+async def _maybe(backend: Any) -> Any:
+    if backend is None:
+        return None
+    try:
+        return await backend.observe()
+    except ModeswitchError as exc:
+        log.warning("observing %s failed: %s", type(backend).__name__, exc)
+        return None
+
+
+def state_as_dict(state: SeatState) -> dict[str, Any]:
+    return asdict(state)

@@ -1,0 +1,74 @@
+"""`modeswitch init` and `modeswitch udev-rules`: put the shipped files where users need them."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+from modeswitch.config import shipped_modes_dir
+from modeswitch.errors import ModeswitchError
+
+CONFIG_TEMPLATE = """\
+# modeswitch configuration. Every key is optional; see README.md for the full reference.
+libvirt:
+  uri: qemu:///system
+  domain: win11          # `virsh list --all` shows your domain's name
+default_mode: desk       # where `toggle` goes from an unknown state
+toggle: [desk, tv]
+transition:
+  step_timeout: 15       # seconds before a step counts as failed and the switch rolls back
+looking_glass:
+  grace: 3               # seconds between SIGTERM and SIGKILL when stopping the viewer
+triggers:
+  combos:
+    - buttons: [select, start]   # hold Back+Start for one second
+      hold: 1.0
+      action: toggle
+  hotplug:
+    - kind: gamepad              # a controller connecting switches to TV mode
+      mode: tv
+      only_when_vm_running: true
+"""
+
+RULES_NAME = "70-modeswitch.rules"
+
+
+def init_config(config_path: Path) -> str:
+    """Write config.yaml and copy the example modes; never overwrite what the user has."""
+    modes_dir = config_path.parent / "modes"
+    modes_dir.mkdir(parents=True, exist_ok=True)
+    written = []
+    if not config_path.exists():
+        config_path.write_text(CONFIG_TEMPLATE, encoding="utf-8")
+        written.append(str(config_path))
+    for source in sorted(shipped_modes_dir().glob("*.yaml")):
+        target = modes_dir / source.name
+        if not target.exists():
+            shutil.copyfile(source, target)
+            written.append(str(target))
+    if not written:
+        return f"nothing to do: {config_path} and {modes_dir} already exist"
+    return "wrote " + ", ".join(written) + "\nedit them, then run 'modeswitch check'"
+
+
+def rules_path() -> Path:
+    checkout = Path(__file__).resolve().parent.parent / "udev" / RULES_NAME
+    if checkout.exists():
+        return checkout
+    return Path(shutil.which("modeswitch") or "/usr").resolve().parent.parent / "share" / "modeswitch" / "udev" / RULES_NAME
+
+
+def udev_rules(install: bool, dest: Path = Path("/etc/udev/rules.d")) -> str:
+    text = rules_path().read_text(encoding="utf-8")
+    if not install:
+        return text
+    if os.geteuid() != 0:
+        raise ModeswitchError("installing udev rules needs root", "run: sudo modeswitch udev-rules --install")
+    dest.mkdir(parents=True, exist_ok=True)
+    (dest / RULES_NAME).write_text(text, encoding="utf-8")
+    for argv in (["udevadm", "control", "--reload"], ["udevadm", "trigger", "--subsystem-match=input",
+                                                      "--subsystem-match=misc"]):
+        subprocess.run(argv, check=False)
+    return f"installed {dest / RULES_NAME} and reloaded udev\n"
