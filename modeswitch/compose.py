@@ -24,7 +24,9 @@ def uses(config: Config, part: str) -> bool:
     return any(getattr(mode, part) is not None for mode in config.modes.values())
 
 
-async def build_backends(config: Config, paths: Paths, on_event: EventHandler | None = None, *, resident: bool = True) -> BackendSet:
+async def build_backends(
+    config: Config, paths: Paths, on_event: EventHandler | None = None, *, resident: bool = True
+) -> BackendSet:
     """`resident` is False for the one-shot CLI: the viewer must then outlive the process."""
     backends = BackendSet(hooks=HookRunner())
     if uses(config, "viewer"):
@@ -50,6 +52,8 @@ async def _add_audio(backends: BackendSet, config: Config, on_event: EventHandle
     raise NotImplementedError
 
 
-async def build_seat(config: Config, paths: Paths, on_event: EventHandler | None = None, *, resident: bool = True) -> Seat:
+async def build_seat(
+    config: Config, paths: Paths, on_event: EventHandler | None = None, *, resident: bool = True
+) -> Seat:
     backends = await build_backends(config, paths, on_event, resident=resident)
     return Seat(config, backends, HistoryLog(paths.history))

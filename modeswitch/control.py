@@ -93,7 +93,8 @@ class ControlServer:
             try:
                 line = await reader.readuntil(b"\n")
             except asyncio.LimitOverrunError:
-                await _send(writer, ipc.error_reply("ProtocolError", f"message too large (limit {ipc.MAX_MESSAGE} bytes)"))
+                too_large = f"message too large (limit {ipc.MAX_MESSAGE} bytes)"
+                await _send(writer, ipc.error_reply("ProtocolError", too_large))
                 return
             except asyncio.IncompleteReadError as exc:
                 if exc.partial.strip():

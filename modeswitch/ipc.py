@@ -44,7 +44,7 @@ def decode_request(line: bytes) -> tuple[Verb, dict[str, Any]]:
     if message.get("v") != VERSION:
         raise ProtocolError(f"unsupported protocol version {message.get('v')!r}", f"this daemon speaks v{VERSION}")
     try:
-        verb = Verb(message.get("verb"))
+        verb = Verb(str(message.get("verb")))
     except ValueError:
         raise ProtocolError(f"unknown verb {message.get('verb')!r}", "one of: " + ", ".join(Verb)) from None
     return verb, message
@@ -65,7 +65,9 @@ def call(path: Path, verb: Verb, timeout: float = 120.0, **fields: Any) -> dict[
         try:
             sock.connect(str(path))
         except (FileNotFoundError, ConnectionRefusedError) as exc:
-            raise DaemonUnreachable(f"no daemon at {path}: {exc.strerror}", "start it with 'modeswitch daemon'") from None
+            raise DaemonUnreachable(
+                f"no daemon at {path}: {exc.strerror}", "start it with 'modeswitch daemon'"
+            ) from None
         except PermissionError:
             raise DaemonUnreachable(f"permission denied on {path}", "the daemon belongs to another user") from None
         sock.sendall(encode({"verb": verb.value, **fields}))

@@ -72,7 +72,9 @@ def _usb_target(vendor: int, product: int, bus: int | None, device: int | None) 
     return f"{vendor:04x}:{product:04x}{where}"
 
 
-def plan_usb(mode: Mode, modes: Iterable[Mode], vm: VmObservation, host: tuple[UsbDevice, ...]) -> tuple[list[Step], list[Step]]:
+def plan_usb(
+    mode: Mode, modes: Iterable[Mode], vm: VmObservation, host: tuple[UsbDevice, ...]
+) -> tuple[list[Step], list[Step]]:
     """(detach steps, attach steps) that bring the VM's managed USB devices to the mode."""
     if mode.usb is None:
         return [], []

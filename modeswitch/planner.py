@@ -8,6 +8,7 @@ acquisitions (attach, audio, display) → viewer start → after-hooks.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
 
 from modeswitch.errors import ModeswitchError
 from modeswitch.model import (
@@ -47,7 +48,8 @@ def _hook_step(argv: tuple[str, ...], timeout: float, undo: tuple[str, ...] | No
     undo_step = None
     if undo is not None:
         undo_step = Step.make(StepKind.HOOK, undo[0], f"undo {when}-hook {undo[0]}", {"argv": undo, "timeout": timeout})
-    return Step.make(StepKind.HOOK, argv[0], f"{when}-hook {' '.join(argv)}", {"argv": argv, "timeout": timeout}, undo_step)
+    args = {"argv": argv, "timeout": timeout}
+    return Step.make(StepKind.HOOK, argv[0], f"{when}-hook {' '.join(argv)}", args, undo_step)
 
 
 def _plan_viewer(target: Mode, viewer: ViewerObservation | None) -> tuple[list[Step], list[Step]]:
@@ -82,7 +84,7 @@ def scoped(mode: Mode, parts: frozenset[str]) -> Mode:
     A new audio stream must not start a VM the user shut down, so event-driven
     reconciliation plans only the part the event is about, and never runs hooks.
     """
-    keep = {name: getattr(mode, name) if name in parts else None for name in _PARTS}
+    keep: dict[str, Any] = {name: getattr(mode, name) if name in parts else None for name in _PARTS}
     return Mode(name=mode.name, source=mode.source, **keep)
 
 

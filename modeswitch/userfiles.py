@@ -57,7 +57,8 @@ def rules_path() -> Path:
     checkout = Path(__file__).resolve().parent.parent / "udev" / RULES_NAME
     if checkout.exists():
         return checkout
-    return Path(shutil.which("modeswitch") or "/usr").resolve().parent.parent / "share" / "modeswitch" / "udev" / RULES_NAME
+    prefix = Path(shutil.which("modeswitch") or "/usr/bin/modeswitch").resolve().parent.parent
+    return prefix / "share" / "modeswitch" / "udev" / RULES_NAME
 
 
 def udev_rules(install: bool, dest: Path = Path("/etc/udev/rules.d")) -> str:

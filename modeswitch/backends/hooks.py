@@ -43,7 +43,8 @@ class HookRunner:
             raise
         if process.returncode != 0:
             detail = stderr.decode(errors="replace").strip()[-_OUTPUT_LIMIT:]
-            how = f"was killed by signal {-process.returncode}" if process.returncode < 0 else f"exited {process.returncode}"
+            code = process.returncode or 0
+            how = f"was killed by signal {-code}" if code < 0 else f"exited {code}"
             raise BackendError(f"hook {argv[0]} {how}" + (f": {detail}" if detail else ""))
 
     def _environment(self, step: Step) -> dict[str, str]:

@@ -119,7 +119,9 @@ class ViewerSupervisor:
 
     async def _spawn(self) -> None:
         if shutil.which(self.argv[0]) is None:
-            raise BackendError(f"'{self.argv[0]}' not found", "install Looking Glass or set looking_glass.argv in the mode")
+            raise BackendError(
+                f"'{self.argv[0]}' not found", "install Looking Glass or set looking_glass.argv in the mode"
+            )
         try:
             process = await asyncio.create_subprocess_exec(
                 *self.argv, stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.DEVNULL,
