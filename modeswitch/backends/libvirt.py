@@ -1,0 +1,258 @@
+"""The VM backend: power, USB controllers and evdev inputs of one libvirt domain.
+
+State is always read back from libvirt (live XML) and QEMU (QMP `qom-list`), never kept in
+memory: a restarted daemon, or one that lost its connection, knows what the VM holds. Every
+apply() first looks, then acts only on the difference, which is what makes steps idempotent.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Any
+
+import evdev
+import libvirt
+import libvirt_qemu
+
+from modeswitch.backends.base import UsbInventory
+from modeswitch.backends.held_keys import EvdevHeldKeys, HeldKeys
+from modeswitch.backends.libvirt_conn import Connection, VmEvent
+from modeswitch.errors import BackendError
+from modeswitch.libvirt_xml import (
+    GRAB_TOGGLES,
+    HostdevXml,
+    UsbDeviceXml,
+    evdev_input_xml,
+    our_input_objects,
+    parse_native_inputs,
+    parse_usb,
+    qmp_get_evdev,
+    qmp_input_add,
+    qmp_list_objects,
+    qmp_object_del,
+    qmp_result,
+)
+from modeswitch.model import AttachedInput, AttachedUsb, Step, StepKind, VmObservation
+from modeswitch.plan_vm import describe_host_usb
+
+__all__ = ["LibvirtBackend", "VmEvent"]
+
+NATIVE_EVDEV_HOTPLUG = 10_004_000  # libvirt 10.4.0: live attach of <input type='evdev'>
+MINIMUM_LIBVIRT = 3_009_000  # 3.9.0: user aliases, which is how we recognise our devices
+LIVE = libvirt.VIR_DOMAIN_AFFECT_LIVE
+STATES = {
+    libvirt.VIR_DOMAIN_RUNNING: "running", libvirt.VIR_DOMAIN_BLOCKED: "running",
+    libvirt.VIR_DOMAIN_PAUSED: "paused", libvirt.VIR_DOMAIN_SHUTDOWN: "shutdown",
+    libvirt.VIR_DOMAIN_SHUTOFF: "shutoff", libvirt.VIR_DOMAIN_CRASHED: "crashed",
+    libvirt.VIR_DOMAIN_PMSUSPENDED: "pmsuspended",
+}
+Held = list[tuple[AttachedInput, str | None]]  # input, and its device XML when native
+
+
+def _version(number: int) -> str:
+    return f"{number // 1_000_000}.{number // 1000 % 1000}.{number % 1000}"
+
+
+def _state(dom: libvirt.virDomain) -> str:
+    return STATES.get(dom.state()[0], "unknown")
+
+
+def _same_usb(attached: AttachedUsb, args: Mapping[str, Any]) -> bool:
+    if (attached.vendor, attached.product) != (args["vendor"], args["product"]):
+        return False
+    return all(mine is None or want is None or mine == want for mine, want in
+               ((attached.bus, args.get("bus")), (attached.device, args.get("device"))))
+
+
+class LibvirtBackend:
+    """VmBackend over libvirt-python. Build it, `await connect()`, then observe/apply.
+
+    `on_event` is called on the event loop thread for the configured domain's lifecycle
+    (STARTED, STOPPED, PAUSED, RESUMED) and for the connection (DISCONNECTED, RECONNECTED).
+    """
+
+    kinds = frozenset({StepKind.VM_START, StepKind.VM_RESUME, StepKind.USB_ATTACH,
+                       StepKind.USB_DETACH, StepKind.INPUT_ATTACH, StepKind.INPUT_DETACH})
+
+    def __init__(self, uri: str, domain: str, inventory: UsbInventory,
+                 on_event: Callable[[VmEvent], None] = lambda _event: None, *,
+                 usb_xml: UsbDeviceXml | None = None, held_keys: HeldKeys | None = None,
+                 start_timeout: float = 30.0, key_timeout: float = 5.0, poll: float = 0.05,
+                 backoff: tuple[float, float] = (0.1, 5.0)) -> None:
+        self.uri, self.domain = uri, domain
+        self._inventory = inventory
+        self._usb_xml = usb_xml or HostdevXml()
+        self._held_keys = held_keys or EvdevHeldKeys()
+        self._start_timeout, self._key_timeout, self._poll = start_timeout, key_timeout, poll
+        self._conn = Connection(uri, domain, on_event, backoff)
+        self._version = 0
+        self._handlers: dict[StepKind, Callable[[Step], Awaitable[None]]] = {
+            StepKind.VM_START: self._power_on, StepKind.VM_RESUME: self._power_on,
+            StepKind.USB_ATTACH: self._usb_attach, StepKind.USB_DETACH: self._usb_detach,
+            StepKind.INPUT_ATTACH: self._input_attach, StepKind.INPUT_DETACH: self._input_detach,
+        }
+
+    @property
+    def connected(self) -> bool:
+        return self._conn.connected
+
+    async def connect(self) -> None:
+        """Open the connection; BackendError (one line, with a hint) when that is impossible."""
+        await self._conn.open()
+        self._version = await self._conn.lib_version()
+        if self._version < MINIMUM_LIBVIRT:
+            await self._conn.close()
+            raise BackendError(f"libvirt {_version(self._version)} is too old",
+                               f"modeswitch needs libvirt >= {_version(MINIMUM_LIBVIRT)}")
+
+    async def close(self) -> None:
+        await self._conn.close()
+
+    async def observe(self) -> VmObservation:
+        if not self._conn.connected:
+            return VmObservation(self.domain, False, "unknown", error=self._conn.error)
+        try:
+            dom = await self._conn.domain()
+            state, xml = await self._conn.call(lambda: (_state(dom), dom.XMLDesc(0)))
+            held = await self._inputs(dom, xml) if state in ("running", "paused") else []
+        except BackendError as err:
+            return VmObservation(self.domain, self._conn.connected, "unknown", error=str(err))
+        except (libvirt.libvirtError, ValueError) as err:
+            return VmObservation(self.domain, self._conn.connected, "unknown",
+                                 error=f"cannot read domain '{self.domain}': {err}")
+        return VmObservation(self.domain, True, state, parse_usb(xml), tuple(i for i, _ in held))
+
+    async def apply(self, step: Step) -> None:
+        handler = self._handlers.get(step.kind)
+        if handler is None:
+            raise BackendError(f"the libvirt backend cannot apply {step.kind}")
+        try:
+            await handler(step)
+        except libvirt.libvirtError as err:
+            what = step.description or f"{step.kind} {step.target}"
+            raise BackendError(f"{what}: {err.get_error_message() or err}") from None
+
+    # --- power -------------------------------------------------------------------------
+
+    async def _power_on(self, step: Step) -> None:
+        """Start or resume, whichever the VM needs now, then wait (bounded) until it runs."""
+        dom = await self._conn.domain()
+        state = await self._conn.call(_state, dom)
+        if state == "paused":
+            await self._conn.call(dom.resume)
+        elif state in ("shutoff", "crashed"):
+            await self._conn.call(dom.create)
+        elif state != "running":
+            raise BackendError(f"VM '{self.domain}' is {state}; not starting it now",
+                               "wait until it has shut down, then switch again")
+        await self._wait_running(dom)
+
+    async def _wait_running(self, dom: libvirt.virDomain) -> None:
+        deadline = asyncio.get_running_loop().time() + self._start_timeout
+        while (state := await self._conn.call(_state, dom)) != "running":
+            if asyncio.get_running_loop().time() >= deadline:
+                raise BackendError(f"VM '{self.domain}' did not reach running (it is {state})")
+            await asyncio.sleep(self._poll)
+
+    async def _running_domain(self) -> libvirt.virDomain:
+        dom = await self._conn.domain()
+        state = await self._conn.call(_state, dom)
+        if state != "running":
+            raise BackendError(f"VM '{self.domain}' is {state}: devices move only into a running VM",
+                               "use a mode with 'vm: running'")
+        return dom
+
+    # --- USB ---------------------------------------------------------------------------
+
+    async def _held_usb(self, dom: libvirt.virDomain) -> tuple[AttachedUsb, ...]:
+        return parse_usb(await self._conn.call(dom.XMLDesc, 0))
+
+    def _require_present(self, args: Mapping[str, Any]) -> None:
+        """A quick sysfs read, done inline: tens of small files, no device access."""
+        host = self._inventory.scan()
+        if not any(_same_usb(AttachedUsb(d.vendor, d.product, d.bus, d.device, ""), args) for d in host):
+            ident = f"{args['vendor']:04x}:{args['product']:04x}"
+            raise BackendError(f"USB device {ident} ({args.get('label') or '?'}) is not present",
+                               describe_host_usb(host))
+
+    async def _usb_attach(self, step: Step) -> None:
+        args = step.args
+        dom = await self._running_domain()
+        if any(_same_usb(held, args) for held in await self._held_usb(dom)):
+            return
+        self._require_present(args)
+        xml = self._usb_xml.usb_xml(args["vendor"], args["product"], args.get("bus"), args.get("device"))
+        await self._conn.call(dom.attachDeviceFlags, xml, LIVE)
+
+    async def _usb_detach(self, step: Step) -> None:
+        """Detach with the XML libvirt holds: it is what libvirt matches, aliases included."""
+        dom = await self._running_domain()
+        for held in await self._held_usb(dom):
+            if _same_usb(held, step.args):
+                await self._conn.call(dom.detachDeviceFlags, held.xml, LIVE)
+                await self._wait_gone(dom, lambda: self._held_usb(dom), held, step.target)
+
+    async def _wait_gone(self, dom: libvirt.virDomain, read: Callable[[], Awaitable[Any]],
+                         item: object, what: str) -> None:
+        """libvirt returns once the guest was asked; the guest may take a moment to let go."""
+        deadline = asyncio.get_running_loop().time() + self._start_timeout
+        while item in await read():
+            if asyncio.get_running_loop().time() >= deadline:
+                raise BackendError(f"the VM did not release {what}", "is the guest hung?")
+            await asyncio.sleep(self._poll)
+
+    # --- evdev inputs ------------------------------------------------------------------
+
+    async def _inputs(self, dom: libvirt.virDomain, xml: str | None = None) -> Held:
+        """Native evdev devices from the live XML, plus our input-linux objects from QMP."""
+        live = xml if xml is not None else await self._conn.call(dom.XMLDesc, 0)
+        held: Held = [(attached, fragment) for attached, fragment in parse_native_inputs(live)]
+        if self._version >= NATIVE_EVDEV_HOTPLUG:
+            return held
+        objects = our_input_objects(await self._qmp(dom, qmp_list_objects()))
+        for object_id in objects:
+            held.append((AttachedInput(str(await self._qmp(dom, qmp_get_evdev(object_id))), object_id), None))
+        return held
+
+    async def _qmp(self, dom: libvirt.virDomain, command: str) -> Any:
+        reply = await self._conn.call(libvirt_qemu.qemuMonitorCommand, dom, command, 0)
+        return qmp_result(reply)
+
+    async def _input_attach(self, step: Step) -> None:
+        path, toggle = str(step.args["path"]), str(step.args.get("grab_toggle", "ctrl-ctrl"))
+        if toggle not in GRAB_TOGGLES:
+            raise BackendError(f"unknown grab toggle '{toggle}'", "one of " + ", ".join(GRAB_TOGGLES))
+        dom = await self._running_domain()
+        if any(attached.path == path for attached, _ in await self._inputs(dom)):
+            return
+        await self._wait_keys_released(path)
+        grab_all, repeat = bool(step.args.get("grab_all", True)), bool(step.args.get("repeat", True))
+        if self._version >= NATIVE_EVDEV_HOTPLUG:
+            await self._conn.call(dom.attachDeviceFlags, evdev_input_xml(path, grab_all, toggle, repeat), LIVE)
+            return
+        try:
+            await self._qmp(dom, qmp_input_add(path, grab_all, toggle, repeat))
+        except ValueError as err:
+            raise BackendError(f"QEMU refused input {path}: {err}",
+                               "the path must be an evdev node such as /dev/input/by-id/…-event-kbd") from None
+
+    async def _wait_keys_released(self, path: str) -> None:
+        deadline = asyncio.get_running_loop().time() + self._key_timeout
+        while held := self._held_keys.held_keys(path):
+            if asyncio.get_running_loop().time() >= deadline:
+                names = ", ".join(sorted(str(evdev.ecodes.KEY.get(code, code)) for code in held))
+                raise BackendError(f"not grabbing {path}: keys still held ({names})",
+                                   "release every key, then switch again")
+            await asyncio.sleep(self._poll)
+
+    async def _input_detach(self, step: Step) -> None:
+        path = str(step.args["path"])
+        dom = await self._running_domain()
+        for attached, fragment in await self._inputs(dom):
+            if attached.path != path:
+                continue
+            if fragment is not None:
+                await self._conn.call(dom.detachDeviceFlags, fragment, LIVE)
+            else:
+                await self._qmp(dom, qmp_object_del(attached.handle))
