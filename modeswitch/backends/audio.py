@@ -1,0 +1,333 @@
+"""Host audio through libpulse (pulsectl): works with PulseAudio and PipeWire's pulse server.
+
+pulsectl is blocking and its objects are not thread-safe, so each connection lives on one
+thread: commands run on a single-worker executor, and events are read by a second connection
+on its own thread and handed to the asyncio loop with call_soon_threadsafe. The backend never
+decides anything on an event; it tells the daemon, which observes and re-plans.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import socket
+import threading
+from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from enum import StrEnum
+from typing import Any, TypeVar
+
+import pulsectl
+
+from modeswitch.errors import BackendError
+from modeswitch.model import AudioObservation, Card, CardProfile, Sink, Step, StepKind, Stream
+from modeswitch.plan_audio import describe_sinks
+
+T = TypeVar("T")
+BACKOFF_FIRST = 0.05
+BACKOFF_MAX = 2.0
+STOP_POLL = 0.05
+
+
+class AudioEvent(StrEnum):
+    SINK_ADDED = "sink-added"  # e.g. the TV was switched on: its sink may be the one wanted
+    SINK_REMOVED = "sink-removed"
+    STREAM_ADDED = "stream-added"  # a new stream may have started on the wrong sink
+    CARD_CHANGED = "card-changed"  # profile or availability changed (HDMI plugged/unplugged)
+    SERVER_LOST = "server-lost"
+    SERVER_BACK = "server-back"  # a fresh server knows nothing of the mode: re-apply it
+
+
+_EVENTS: Mapping[tuple[str, str], AudioEvent] = {
+    ("sink", "new"): AudioEvent.SINK_ADDED,
+    ("sink", "remove"): AudioEvent.SINK_REMOVED,
+    ("sink_input", "new"): AudioEvent.STREAM_ADDED,
+    ("card", "new"): AudioEvent.CARD_CHANGED,
+    ("card", "change"): AudioEvent.CARD_CHANGED,
+    ("card", "remove"): AudioEvent.CARD_CHANGED,
+}
+
+
+def server_address(server: str | None) -> str:
+    """The address libpulse will try, so an error can name it."""
+    if server:
+        return server
+    if os.environ.get("PULSE_SERVER"):
+        return os.environ["PULSE_SERVER"]
+    runtime = os.environ.get("XDG_RUNTIME_DIR", f"/run/user/{os.getuid()}")
+    return f"unix:{runtime}/pulse/native"
+
+
+def unreachable(address: str) -> BackendError:
+    """Why a connection failed, in one line: libpulse itself only says 'failed to connect'."""
+    path = address.removeprefix("unix:") if address.startswith(("unix:", "/")) else None
+    if path is None:
+        return BackendError(f"no sound server at {address}", "is PulseAudio or PipeWire running?")
+    with socket.socket(socket.AF_UNIX) as probe:
+        try:
+            probe.connect(path)
+        except PermissionError:
+            return BackendError(f"permission denied on sound server socket {address}", "run as its user")
+        except OSError as exc:
+            return BackendError(f"no sound server at {address} ({exc.strerror})", "is it running?")
+    return BackendError(f"the sound server at {address} refused the connection", "check its auth settings")
+
+
+def connect(server: str | None, name: str) -> pulsectl.Pulse:
+    pulse = pulsectl.Pulse(name, server=server, connect=False)
+    try:
+        pulse.connect(autospawn=False)  # no timeout: pulsectl then waits all of it even on success
+    except pulsectl.PulseError:
+        pulse.close()
+        raise unreachable(server_address(server)) from None
+    return pulse
+
+
+def refusal(pulse: pulsectl.Pulse, action: str) -> BackendError:
+    """The server's own reason (e.g. 'Access denied'): pulsectl drops it, libpulse keeps it."""
+    from pulsectl import _pulsectl
+
+    reason = _pulsectl.pa.strerror(_pulsectl.pa.context_errno(pulse._ctx))
+    text = reason.decode() if isinstance(reason, bytes) else str(reason)
+    if "access" in text.lower():
+        return BackendError(f"permission denied: {action}", text)
+    return BackendError(f"the sound server refused to {action}: {text}")
+
+
+class PulseAudioBackend:
+    """AudioBackend for AUDIO_PROFILE and AUDIO_SINK steps."""
+
+    kinds = frozenset({StepKind.AUDIO_PROFILE, StepKind.AUDIO_SINK})
+
+    def __init__(self, server: str | None, on_event: Callable[[AudioEvent], None] | None = None) -> None:
+        self.server = server
+        self.address = server_address(server)
+        self._on_event = on_event
+        self._executor = ThreadPoolExecutor(1, thread_name_prefix="pulse-commands")
+        self._pulse: pulsectl.Pulse | None = None  # touched only on the executor's thread
+        self._listener: EventListener | None = None
+        try:
+            self._listen(asyncio.get_running_loop())
+        except RuntimeError:
+            pass  # built outside a loop: events start with the first observe() or apply()
+
+    def _listen(self, loop: asyncio.AbstractEventLoop) -> None:
+        if self._on_event is not None and self._listener is None:
+            self._listener = EventListener(self.server, loop, self._on_event)
+
+    async def _call(self, work: Callable[[pulsectl.Pulse], T]) -> T:
+        loop = asyncio.get_running_loop()
+        self._listen(loop)
+        return await loop.run_in_executor(self._executor, self._run, work)
+
+    def _run(self, work: Callable[[pulsectl.Pulse], T]) -> T:
+        """Runs on the worker thread. A connection dropped by a server restart is replaced
+        once and the work redone; every piece of work is idempotent, so that is safe."""
+        for _attempt in (1, 2):
+            if self._pulse is None:
+                self._pulse = connect(self.server, "modeswitch")
+            try:
+                return work(self._pulse)
+            except pulsectl.PulseError as exc:
+                if self._pulse.connected:
+                    raise BackendError(f"the sound server failed: {exc}") from None
+                self._drop()
+        raise unreachable(self.address)
+
+    def _drop(self) -> None:
+        if self._pulse is not None:
+            self._pulse.close()
+            self._pulse = None
+
+    async def observe(self) -> AudioObservation:
+        try:
+            return await self._call(self._observe)
+        except BackendError as exc:
+            return AudioObservation(self.address, False, error=str(exc))
+
+    def _observe(self, pulse: pulsectl.Pulse) -> AudioObservation:
+        raw_sinks = pulse.sink_list()
+        names = {s.index: s.name for s in raw_sinks}
+        return AudioObservation(
+            server=self.address,
+            connected=True,
+            default_sink=pulse.server_info().default_sink_name or None,
+            sinks=tuple(
+                Sink(s.name, s.description, s.index, round(s.volume.value_flat, 4), bool(s.mute)) for s in raw_sinks
+            ),
+            streams=tuple(
+                Stream(i.index, i.proplist.get("application.name", i.name), names.get(i.sink, ""))
+                for i in pulse.sink_input_list()
+            ),
+            cards=tuple(_card(c) for c in pulse.card_list()),
+        )
+
+    async def apply(self, step: Step) -> None:
+        if step.kind is StepKind.AUDIO_PROFILE:
+            await self._call(lambda pulse: _set_profile(pulse, step.args))
+        elif step.kind is StepKind.AUDIO_SINK:
+            await self._call(lambda pulse: _set_sink(pulse, step.args))
+        else:
+            raise BackendError(f"the audio backend cannot run {step.kind.value} steps")
+
+    async def close(self) -> None:
+        if self._listener is not None:
+            await asyncio.to_thread(self._listener.stop)
+            self._listener = None
+        await asyncio.get_running_loop().run_in_executor(self._executor, self._drop)
+        self._executor.shutdown()
+
+
+def _card(card: Any) -> Card:
+    profiles = tuple(CardProfile(p.name, p.description, bool(p.available), int(p.priority)) for p in card.profile_list)
+    return Card(card.name, card.profile_active.name, profiles)
+
+
+def _set_profile(pulse: pulsectl.Pulse, args: Mapping[str, Any]) -> None:
+    cards = {card.name: card for card in pulse.card_list()}
+    card = cards.get(args["card"])
+    if card is None:
+        raise BackendError(f"no sound card named {args['card']}", "cards: " + (", ".join(cards) or "none"))
+    if card.profile_active.name == args["profile"]:
+        return
+    if args["profile"] not in {p.name for p in card.profile_list}:
+        raise BackendError(f"card {card.name} has no profile {args['profile']}")
+    try:
+        pulse.card_profile_set_by_index(card.index, args["profile"])
+    except pulsectl.PulseOperationFailed:
+        if not pulse.connected:
+            raise
+        raise refusal(pulse, f"set {card.name} to profile {args['profile']}") from None
+
+
+def _set_sink(pulse: pulsectl.Pulse, args: Mapping[str, Any]) -> None:
+    """Default sink, stream moves, volume/mute — all checked before anything is changed."""
+    sinks = {s.name: s for s in pulse.sink_list()}
+    listing = describe_sinks(tuple(Sink(s.name, s.description) for s in sinks.values()))
+    name = args["sink"]
+    if name is not None and name not in sinks:
+        raise BackendError(f"no sink named {name}", listing)
+    moves = _moves(pulse, args, sinks, listing)
+    try:
+        if name is not None and pulse.server_info().default_sink_name != name:
+            pulse.sink_default_set(name)
+        for index, sink_index in moves:
+            _move(pulse, index, sink_index)
+        _level(pulse, sinks.get(args.get("volume_sink") or name or ""), args.get("volume"), args.get("mute"))
+    except pulsectl.PulseOperationFailed:
+        if not pulse.connected:
+            raise
+        raise refusal(pulse, f"switch audio to {name}") from None
+
+
+def _moves(
+    pulse: pulsectl.Pulse, args: Mapping[str, Any], sinks: dict[str, Any], listing: str
+) -> list[tuple[int, int]]:
+    """(stream, sink index) pairs still to do: listed moves, plus every stream with move_all."""
+    streams = {s.index: s for s in pulse.sink_input_list()}
+    wanted = {int(index): sink for index, sink in args.get("moves", ())}
+    if args.get("move_all") and args["sink"] is not None:
+        wanted.update({index: args["sink"] for index in streams})
+    missing = sorted({sink for index, sink in wanted.items() if index in streams and sink not in sinks})
+    if missing:
+        raise BackendError(f"cannot move streams: no sink named {', '.join(missing)}", listing)
+    return [
+        (index, sinks[sink].index)
+        for index, sink in wanted.items()
+        if index in streams and streams[index].sink != sinks[sink].index
+    ]
+
+
+def _move(pulse: pulsectl.Pulse, index: int, sink_index: int) -> None:
+    try:
+        pulse.sink_input_move(index, sink_index)
+    except pulsectl.PulseOperationFailed:
+        if pulse.connected and index not in {s.index for s in pulse.sink_input_list()}:
+            return  # the stream ended between listing and moving: nothing left to move
+        raise
+
+
+def _level(pulse: pulsectl.Pulse, sink: Any, volume: float | None, mute: bool | None) -> None:
+    if sink is None:
+        return
+    if volume is not None and abs(sink.volume.value_flat - volume) > 0.0005:
+        pulse.volume_set_all_chans(sink, volume)
+    if mute is not None and bool(sink.mute) != mute:
+        pulse.mute(sink, mute)
+
+
+class EventListener:
+    """A second connection on its own thread, blocked in libpulse's poll while all is quiet.
+
+    Only while the server is gone does it wake up on its own, to reconnect with backoff.
+    """
+
+    def __init__(
+        self, server: str | None, loop: asyncio.AbstractEventLoop, deliver: Callable[[AudioEvent], None]
+    ) -> None:
+        self.server = server
+        self._loop = loop
+        self._deliver = deliver
+        self._stopping = threading.Event()
+        self._lock = threading.Lock()  # guards _pulse against being freed while stop() wakes it
+        self._pulse: pulsectl.Pulse | None = None
+        self._thread = threading.Thread(target=self._run, name="pulse-events", daemon=True)
+        self._thread.start()
+
+    def _emit(self, event: AudioEvent) -> None:
+        try:
+            self._loop.call_soon_threadsafe(self._deliver, event)
+        except RuntimeError:
+            pass  # the loop is closed: nobody is left to tell
+
+    def _on_pulse_event(self, info: Any) -> None:
+        if self._stopping.is_set():
+            raise pulsectl.PulseLoopStop
+        event = _EVENTS.get((info.facility, info.t))
+        if event is not None:
+            self._emit(event)
+
+    def _run(self) -> None:
+        delay, lost = BACKOFF_FIRST, False
+        while not self._stopping.is_set():
+            if self._listen_once(lost):
+                delay, lost = BACKOFF_FIRST, False
+            if self._stopping.is_set():
+                return
+            if not lost:
+                lost = True
+                self._emit(AudioEvent.SERVER_LOST)
+            self._stopping.wait(delay)
+            delay = min(delay * 2, BACKOFF_MAX)
+
+    def _listen_once(self, lost: bool) -> bool:
+        """Connect and listen until the connection drops; False if it could not connect."""
+        try:
+            pulse = connect(self.server, "modeswitch-events")
+        except BackendError:
+            return False
+        try:
+            pulse.event_mask_set("sink", "sink_input", "card")
+            pulse.event_callback_set(self._on_pulse_event)
+            with self._lock:
+                self._pulse = pulse
+            if lost:
+                self._emit(AudioEvent.SERVER_BACK)
+            pulse.event_listen()
+        except (pulsectl.PulseError, pulsectl.PulseDisconnected):
+            pass
+        finally:
+            with self._lock:
+                self._pulse = None
+                pulse.close()
+        return True
+
+    def stop(self) -> None:
+        """Blocking; call from a worker thread. pulsectl's wakeup can race with the listener
+        entering its poll, so it is repeated until the thread is gone."""
+        self._stopping.set()
+        while self._thread.is_alive():
+            with self._lock:
+                if self._pulse is not None:
+                    self._pulse.event_listen_stop()
+            self._thread.join(STOP_POLL)

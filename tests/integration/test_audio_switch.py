@@ -1,0 +1,170 @@
+"""The audio backend against a real PulseAudio with real pacat streams."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+
+import pytest
+from pulse_fixtures import DESK, HEADSET, TV, TV2, placement, switch, undo
+
+from modeswitch.backends.audio import PulseAudioBackend
+from modeswitch.errors import BackendError, PlanError
+from modeswitch.model import AudioTarget, SinkMatchBy, Step, StepKind
+from modeswitch.plan_audio import plan_audio
+from modeswitch.private_pulse import PrivatePulse
+
+
+def by_description(pattern: str, **kw: object) -> AudioTarget:
+    return AudioTarget(pattern, SinkMatchBy.DESCRIPTION, **kw)  # type: ignore[arg-type]
+
+
+def test_desk_tv_desk_moves_the_default_and_every_stream() -> None:
+    async def scenario(server: PrivatePulse) -> None:
+        backend = PulseAudioBackend(server.server)
+        try:
+            await switch(backend, AudioTarget(DESK[0]))
+            # one stream pinned to the desk sink, one started on the default: both must move
+            server.play(sink=DESK[0], name="game")
+            server.play(name="music")
+            for target, sink in [
+                (AudioTarget("*hdmi-stereo"), TV[0]),
+                (by_description("Desk*"), DESK[0]),
+                (by_description("*TV"), TV[0]),
+                (AudioTarget(DESK[0]), DESK[0]),
+            ]:
+                steps = await switch(backend, target)
+                seen = await backend.observe()
+                assert [s.kind for s in steps] == [StepKind.AUDIO_SINK]
+                assert seen.default_sink == sink
+                assert set(placement(seen).values()) == {sink} and len(seen.streams) == 2
+            assert await switch(backend, AudioTarget(DESK[0])) == []  # already there: no steps
+        finally:
+            await backend.close()
+
+    with PrivatePulse([DESK, TV, HEADSET]) as server:
+        asyncio.run(scenario(server))
+
+
+def test_a_glob_matching_two_sinks_is_an_error_naming_both() -> None:
+    async def scenario(server: PrivatePulse) -> None:
+        backend = PulseAudioBackend(server.server)
+        try:
+            seen = await backend.observe()
+            with pytest.raises(PlanError) as caught:
+                plan_audio(AudioTarget("*hdmi-stereo*"), seen)
+            assert TV[0] in str(caught.value) and TV2[0] in str(caught.value)
+            with pytest.raises(PlanError, match="no sink matches description '.Bluetooth.'") as caught:
+                plan_audio(by_description("*Bluetooth*"), seen)
+            assert "Desk Speakers" in str(caught.value) and "HDMI TV" in str(caught.value)
+        finally:
+            await backend.close()
+
+    with PrivatePulse([DESK, TV, TV2]) as server:
+        asyncio.run(scenario(server))
+
+
+def test_a_step_for_a_missing_sink_fails_in_one_line_and_changes_nothing() -> None:
+    async def scenario(server: PrivatePulse) -> None:
+        backend = PulseAudioBackend(server.server)
+        try:
+            [step] = await switch(backend, AudioTarget(TV[0]))
+            before = await backend.observe()
+            gone = Step.make(StepKind.AUDIO_SINK, "x", "x", {**step.args, "sink": "alsa_output.nope"})
+            with pytest.raises(BackendError) as caught:
+                await backend.apply(gone)
+            text = str(caught.value)
+            assert "no sink named alsa_output.nope" in text and "Desk Speakers" in text and "\n" not in text
+            assert await backend.observe() == before
+        finally:
+            await backend.close()
+
+    with PrivatePulse([DESK, TV]) as server:
+        server.play(sink=DESK[0])
+        asyncio.run(scenario(server))
+
+
+def test_rollback_restores_default_placement_volume_and_mute_exactly() -> None:
+    async def scenario(server: PrivatePulse) -> None:
+        backend = PulseAudioBackend(server.server)
+        try:
+            await backend.apply(Step.make(StepKind.AUDIO_SINK, DESK[0], "", {"sink": DESK[0], "volume": 0.8}))
+            await backend.apply(Step.make(StepKind.AUDIO_SINK, TV[0], "", {"sink": TV[0], "volume": 0.65}))
+            await backend.apply(Step.make(StepKind.AUDIO_SINK, DESK[0], "", {"sink": DESK[0]}))
+            server.play(sink=DESK[0], name="game")
+            server.play(sink=HEADSET[0], name="voice chat")
+            before = await backend.observe()
+            done = await switch(backend, AudioTarget(TV[0], volume=0.3, mute=True))
+            during = await backend.observe()
+            assert during.default_sink == TV[0] and set(placement(during).values()) == {TV[0]}
+            tv = next(s for s in during.sinks if s.name == TV[0])
+            assert (tv.volume, tv.mute) == (pytest.approx(0.3, abs=0.001), True)
+            # a later step of the same transition fails: the engine undoes what ran, in reverse
+            failing = Step.make(StepKind.AUDIO_SINK, "x", "x", {"sink": "alsa_output.hdmi-gone"})
+            with pytest.raises(BackendError):
+                await backend.apply(failing)
+            await undo(backend, done)
+            after = await backend.observe()
+            assert after == before
+            await undo(backend, done)  # undo is idempotent too
+            assert await backend.observe() == before
+        finally:
+            await backend.close()
+
+    with PrivatePulse([DESK, TV, HEADSET]) as server:
+        asyncio.run(scenario(server))
+
+
+def test_applying_a_step_twice_is_a_no_op() -> None:
+    async def scenario(server: PrivatePulse) -> None:
+        backend = PulseAudioBackend(server.server)
+        try:
+            [step] = await switch(backend, AudioTarget(TV[0], volume=0.5))
+            first = await backend.observe()
+            await backend.apply(step)
+            assert await backend.observe() == first
+        finally:
+            await backend.close()
+
+    with PrivatePulse([DESK, TV]) as server:
+        server.play()
+        asyncio.run(scenario(server))
+
+
+def test_no_server_is_reported_with_the_address_tried() -> None:
+    async def scenario(address: str) -> None:
+        backend = PulseAudioBackend(address)
+        try:
+            seen = await backend.observe()
+            assert not seen.connected and seen.error is not None and address in seen.error
+            with pytest.raises(PlanError, match="cannot reach the sound server"):
+                plan_audio(AudioTarget("*"), seen)
+            step = Step.make(StepKind.AUDIO_SINK, TV[0], "", {"sink": TV[0]})
+            with pytest.raises(BackendError, match=f"no sound server at {address}"):
+                await backend.apply(step)
+        finally:
+            await backend.close()
+
+    with PrivatePulse([DESK]) as server:
+        address = server.server
+    asyncio.run(scenario(address))  # the server has gone, its socket path with it
+
+
+def test_card_profile_step_for_an_unknown_card_names_the_cards() -> None:
+    """Null sinks have no card, so this is the part of the profile path a server without
+    sound hardware can exercise: the check before anything is changed."""
+
+    async def scenario(server: PrivatePulse) -> None:
+        backend = PulseAudioBackend(server.server)
+        try:
+            seen = await backend.observe()
+            assert seen.cards == ()
+            args = {"card": "alsa_card.pci-0000_03_00.1", "profile": "output:hdmi-stereo"}
+            with pytest.raises(BackendError, match="no sound card named alsa_card.pci-0000_03_00.1"):
+                await backend.apply(Step.make(StepKind.AUDIO_PROFILE, "c", "", args))
+            assert dataclasses.replace(await backend.observe()) == seen
+        finally:
+            await backend.close()
+
+    with PrivatePulse([DESK]) as server:
+        asyncio.run(scenario(server))
