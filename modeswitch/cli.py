@@ -13,14 +13,16 @@ import logging
 import os
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from modeswitch import __version__, ipc
-from modeswitch.config import Config, default_config_path, load_config
 from modeswitch.errors import ConfigError, DaemonUnreachable, ModeswitchError, PlanError, UnknownMode
 from modeswitch.logsetup import JournalFormatter
-from modeswitch.paths import Paths
+from modeswitch.paths import Paths, default_config_path
 from modeswitch.render import print_history, print_plan, print_result, print_status
+
+if TYPE_CHECKING:
+    from modeswitch.config import Config
 
 EXIT_OK, EXIT_USER, EXIT_FAILED, EXIT_DAEMON = 0, 1, 2, 3
 _USER_ERRORS = {"ConfigError", "UnknownMode", "PlanError", "ModeswitchError", "ProtocolError", "PermissionDenied"}
@@ -161,6 +163,8 @@ def _check(args: argparse.Namespace) -> int:
 
 
 def _load(args: argparse.Namespace) -> Config:
+    from modeswitch.config import load_config  # yaml and the model load only when needed
+
     return load_config(args.config, required=args.config is not None)
 
 

@@ -26,6 +26,7 @@ from modeswitch.model import (
     ViewerSpec,
     VmPower,
 )
+from modeswitch.paths import default_config_path
 from modeswitch.yamlnodes import Node, read_document, suggest
 
 TOGGLE = "toggle"
@@ -65,15 +66,6 @@ class Config:
     combos: tuple[ComboSpec, ...] = ()
     hotplug: tuple[HotplugRule, ...] = ()
     modes: Mapping[str, Mode] = field(default_factory=dict)
-
-
-def xdg_dir(variable: str, fallback: str) -> Path:
-    value = os.environ.get(variable)
-    return Path(value) if value and os.path.isabs(value) else Path.home() / fallback
-
-
-def default_config_path() -> Path:
-    return xdg_dir("XDG_CONFIG_HOME", ".config") / "modeswitch" / "config.yaml"
 
 
 def shipped_modes_dir() -> Path:

@@ -3,16 +3,25 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
 from pathlib import Path
 
-from modeswitch.config import xdg_dir
 
 
-@dataclass(frozen=True)
+def xdg_dir(variable: str, fallback: str) -> Path:
+    value = os.environ.get(variable)
+    return Path(value) if value and os.path.isabs(value) else Path.home() / fallback
+
+
+def default_config_path() -> Path:
+    return xdg_dir("XDG_CONFIG_HOME", ".config") / "modeswitch" / "config.yaml"
+
+
 class Paths:
-    runtime: Path  # control socket, viewer pid file, in-process lock
-    state: Path  # history
+    """Plain class, not a dataclass: this module is on the CLI's fast path."""
+
+    def __init__(self, runtime: Path, state: Path) -> None:
+        self.runtime = runtime  # control socket, viewer pid file, in-process lock
+        self.state = state  # history
 
     @staticmethod
     def from_environment() -> Paths:
