@@ -1,0 +1,93 @@
+"""Real python-evdev and pyudev reading umockdev-emulated controllers.
+
+umockdev works through LD_PRELOAD, which must be in place before the process starts, while
+the suite is one plain `pytest` run. So each test starts a child under `umockdev-wrapper`
+that runs a scenario from umockdev_scenarios.py (devices from tests/fixtures/input/*.json)
+and prints a JSON result on its last line; the assertions live here. The child is killed
+if it outlives its timeout, so nothing is left running.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent.parent
+TIMEOUT = 120
+
+pytestmark = pytest.mark.umockdev
+
+
+def run_scenario(name: str, workdir: Path, script: str = "umockdev_scenarios.py") -> dict[str, Any]:
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(ROOT), str(HERE)]))
+    argv = ["umockdev-wrapper", sys.executable, str(HERE / script), name, str(workdir)]
+    with subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                          env=env, start_new_session=True) as child:
+        try:
+            out, err = child.communicate(timeout=TIMEOUT)
+        except subprocess.TimeoutExpired:
+            os.killpg(child.pid, 9)
+            out, err = child.communicate()
+    assert child.returncode == 0, f"scenario {name} failed:\n{err[-4000:]}"
+    result: dict[str, Any] = json.loads(out.strip().splitlines()[-1])
+    return result
+
+
+@pytest.fixture(scope="module")
+def combos(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    return run_scenario("combos", tmp_path_factory.mktemp("combos"))
+
+
+@pytest.fixture(scope="module")
+def hotplug(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    return run_scenario("hotplug", tmp_path_factory.mktemp("hotplug"))
+
+
+def test_only_pads_are_read(combos):
+    assert combos["pads"] == [
+        "Microsoft X-Box 360 pad",
+        "Nintendo Switch Pro Controller",
+        "Sony Interactive Entertainment DualSense Wireless Controller",
+        "Xbox Wireless Controller",
+    ]  # not the DualSense touchpad or motion sensors, not the keyboard
+
+
+def test_replayed_combo_reaches_the_requester_from_every_layout(combos):
+    assert combos["requests"][:4] == [
+        ["toggle", "combo select+start on Microsoft X-Box 360 pad"],
+        ["toggle", "combo select+start on Xbox Wireless Controller"],
+        ["toggle", "combo select+start on Sony Interactive Entertainment DualSense Wireless Controller"],
+        ["toggle", "combo select+start on Nintendo Switch Pro Controller"],
+    ]
+
+
+def test_analog_triggers_and_hat_hold_combo(combos):
+    assert combos["held_fired"]
+    assert combos["requests"][4] == [
+        "tv", "combo tl2+tr2+dpad_down on Sony Interactive Entertainment DualSense Wireless Controller"]
+    assert len(combos["requests"]) == 5  # the touchpad's click fired nothing
+
+
+def test_stop_releases_every_reader_without_complaint(combos):
+    assert combos["pads_after_stop"] == 0
+    assert combos["problems"] == []
+
+
+def test_pad_plugged_in_while_running_fires_its_rule_once(hotplug):
+    assert hotplug["pads_at_start"] == 0
+    assert hotplug["picked_up"] and hotplug["connect_fired"]
+    assert hotplug["after_storm"] == 1
+    assert hotplug["requests"][0] == ["tv", "hotplug Xbox Wireless Controller connected"]
+
+
+def test_replugged_pad_is_read_again_and_unplug_ends_its_reader(hotplug):
+    assert hotplug["combo_after_replug"]
+    assert hotplug["reader_ended"]
+    assert hotplug["problems"] == []
