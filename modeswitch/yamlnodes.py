@@ -27,7 +27,8 @@ class Node:
 
     def error(self, message: str, hint: str | None = None) -> ConfigError:
         mark = self.node.start_mark
-        return ConfigError(self.path, mark.line + 1, mark.column + 1, message, hint)
+        return ConfigError(self.path, mark.line + 1, mark.column + 1, one_line(message),
+                           one_line(hint) if hint is not None else None)
 
     @property
     def is_null(self) -> bool:
@@ -117,6 +118,13 @@ class Node:
                 )
             result[key] = Node(value_node, self.path)
         return result
+
+
+def one_line(text: str) -> str:
+    """Messages quote the user's values; a newline in one must not split the error line."""
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
 
 
 def suggest(word: str, choices: set[str] | list[str]) -> str:
