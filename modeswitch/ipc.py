@@ -37,7 +37,7 @@ def decode_request(line: bytes) -> tuple[Verb, dict[str, Any]]:
         raise ProtocolError(f"message too large ({len(line)} bytes, limit {MAX_MESSAGE})")
     try:
         message = json.loads(line)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+    except (ValueError, RecursionError) as exc:  # also over-long integers, too deep nesting
         raise ProtocolError(f"not JSON: {exc}") from None
     if not isinstance(message, dict):
         raise ProtocolError("a request must be a JSON object")
