@@ -1,0 +1,122 @@
+"""`modeswitch demo`: the whole job on an embedded default, with nothing installed or touched.
+
+A real disk-less VM on `qemu:///embed` (emulated USB keyboards stand in for two Xbox 360
+pads), a private PulseAudio with an "HDMI TV" and a "Desk speakers" sink and a playing
+stream, and a stand-in process for looking-glass-client. It validates generated mode files
+like a user's, runs desk → tv → desk through the same coordinator the daemon uses, prints each
+plan, each step's duration and the status after each switch, and removes everything it made.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from modeswitch.backends.audio import PulseAudioBackend
+from modeswitch.backends.hooks import HookRunner
+from modeswitch.backends.lookingglass import ViewerSupervisor
+from modeswitch.config import load_config
+from modeswitch.coordinator import Coordinator
+from modeswitch.daemon import plan_as_dict
+from modeswitch.embedded import EmbeddedVm
+from modeswitch.history import HistoryLog
+from modeswitch.model import SeatState
+from modeswitch.paths import Paths
+from modeswitch.private_pulse import PrivatePulse
+from modeswitch.render import print_plan, print_result
+from modeswitch.seat import BackendSet, Seat
+
+HDMI_SINK = ("alsa_output.pci-0000_03_00.1.hdmi-stereo", "HDMI TV")
+DESK_SINK = ("alsa_output.usb-Generic_USB_Audio-00.analog-stereo", "Desk speakers")
+# A stand-in for looking-glass-client, which is not packaged here; its argv says what it is.
+VIEWER = [sys.executable, "-c", "import time; time.sleep(1e6)", "looking-glass-client stand-in"]
+
+
+def demo_files(directory: Path, domain: str, uri: str, pulse_server: str) -> Path:
+    """Write a config and two modes, the same kind of files a user keeps in ~/.config."""
+    modes = directory / "modes"
+    modes.mkdir()
+    viewer = "[" + ", ".join(f'"{part}"' for part in VIEWER) + "]"
+    (modes / "desk.yaml").write_text(f"""\
+vm: running
+usb: []                      # the pads go back to the host
+audio: {{description: "Desk*"}}
+looking_glass: {{run: true, argv: {viewer}}}
+""")
+    (modes / "tv.yaml").write_text(f"""\
+vm: running
+usb: [{{name: stand-in pads, kind: gamepad}}]
+audio: {{description: "HDMI TV", volume: 0.8}}
+looking_glass: false
+hooks:
+  after: [{{argv: [true], timeout: 5}}]
+""")
+    config = directory / "config.yaml"
+    config.write_text(f"""\
+libvirt: {{uri: "{uri}", domain: {domain}}}
+audio: {{server: "{pulse_server}"}}
+default_mode: desk
+""")
+    return config
+
+
+def run_demo() -> int:
+    return asyncio.run(_demo())
+
+
+async def _demo() -> int:
+    with tempfile.TemporaryDirectory(prefix="modeswitch-demo-") as tmp:
+        workdir = Path(tmp)
+        paths = Paths(runtime=workdir / "run", state=workdir / "state")
+        paths.ensure_runtime()
+        print("starting a private PulseAudio (sinks: HDMI TV, Desk speakers) with one playing stream")
+        with PrivatePulse([HDMI_SINK, DESK_SINK]) as pulse:
+            pulse.play(DESK_SINK[0], name="demo music")
+            print("starting an embedded disk-less VM (qemu:///embed, TCG); 2 emulated USB keyboards "
+                  "stand in for Xbox 360 pads")
+            async with EmbeddedVm("modeswitch-demo", pads=2, start=False, parent=workdir) as vm:
+                config = load_config(demo_files(workdir, vm.domain, vm.uri, pulse.server), required=True)
+                print(f"config ok: modes {', '.join(sorted(config.modes))}")
+                backends = BackendSet(
+                    hooks=HookRunner(), vm=vm.backend(), usb=vm.inventory(),
+                    audio=PulseAudioBackend(pulse.server),
+                    viewer=ViewerSupervisor(tuple(VIEWER), paths.viewer_pidfile, config.viewer_grace),
+                )
+                try:
+                    await backends.vm.connect()  # type: ignore[union-attr]
+                    return await _cycle(Seat(config, backends, HistoryLog(paths.history)))
+                finally:
+                    await backends.close()
+
+
+async def _cycle(seat: Seat) -> int:
+    coordinator = Coordinator(seat)
+    await coordinator.sync_from_world()
+    _print_state(coordinator, await seat.observe())
+    failures = 0
+    for target in ("desk", "tv", "desk"):
+        print(f"\n=== switching to {target} ===")
+        _, plan = await seat.plan(target)
+        print_plan(plan_as_dict(plan))
+        outcome: dict[str, Any] = await coordinator.request(target, "demo")
+        print_result(outcome)
+        failures += not outcome.get("ok")
+        _print_state(coordinator, await seat.observe())
+    print("\nhistory:", len(seat.history.tail(10)), "transitions recorded;", "cleaning up")
+    return 0 if failures == 0 else 2
+
+
+def _print_state(coordinator: Coordinator, state: SeatState) -> None:
+    vm = state.vm
+    pads = ", ".join(f"{u.vendor:04x}:{u.product:04x}@{u.bus}.{u.device}" for u in vm.usb) if vm else ""
+    machine = coordinator.status()
+    print(f"--- status: mode {machine['mode'] or '-'} ({machine['phase']}) ---")
+    print(f"  vm      {vm.domain if vm else '-'}: {vm.state if vm else 'unknown'}; USB in VM: {pads or 'none'}")
+    if state.audio is not None:
+        streams = ", ".join(f"{s.name} -> {s.sink}" for s in state.audio.streams)
+        print(f"  audio   default {state.audio.default_sink}; streams: {streams or 'none'}")
+    if state.viewer is not None:
+        print(f"  viewer  {'running pid ' + str(state.viewer.pid) if state.viewer.running else 'stopped'}")
