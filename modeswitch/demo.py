@@ -46,13 +46,13 @@ usb: []                      # the pads go back to the host
 audio: {{description: "Desk*"}}
 looking_glass: {{run: true, argv: {viewer}}}
 """)
-    (modes / "tv.yaml").write_text(f"""\
+    (modes / "tv.yaml").write_text("""\
 vm: running
-usb: [{{name: stand-in pads, kind: gamepad}}]
-audio: {{description: "HDMI TV", volume: 0.8}}
+usb: [{name: stand-in pads, kind: gamepad}]
+audio: {description: "HDMI TV", volume: 0.8}
 looking_glass: false
 hooks:
-  after: [{{argv: [true], timeout: 5}}]
+  after: [{argv: [true], timeout: 5}]
 """)
     config = directory / "config.yaml"
     config.write_text(f"""\
