@@ -52,8 +52,15 @@ def _host_for(attached: AttachedUsb, host: tuple[UsbDevice, ...]) -> UsbDevice |
     return None
 
 
+OUR_ALIAS_PREFIX = "ua-modeswitch-"
+
+
 def _managed(attached: AttachedUsb, host_device: UsbDevice | None, modes: Iterable[Mode]) -> bool:
-    """modeswitch only ever touches devices some mode names."""
+    """modeswitch only ever touches devices some mode names, or that it attached itself
+    (its alias says so): a pad matched by `kind: gamepad` and then unplugged has no host
+    device left to match the rule, yet its stale hostdev must still go."""
+    if (attached.alias or "").startswith(OUR_ALIAS_PREFIX):
+        return True
     for mode in modes:
         for rule in mode.usb or ():
             if host_device is not None and usb_matches(rule, host_device):
@@ -149,8 +156,8 @@ def needs_vm(mode: Mode) -> bool:
 def plan_vm(mode: Mode, modes: Iterable[Mode], state: SeatState) -> tuple[list[Step], list[Step], list[Step]]:
     """(power steps, detach steps, attach steps) for the VM part of `mode`."""
     vm = state.vm
-    if vm is None or not vm.connected:
-        if needs_vm(mode):
+    if vm is None or not vm.connected or vm.error:
+        if needs_vm(mode):  # e.g. domain not defined: fail before anything is applied
             reason = vm.error if vm and vm.error else "libvirt is not connected"
             raise PlanError(f"cannot reach the VM: {reason}", "check 'modeswitch status'")
         return [], [], []
