@@ -1,0 +1,145 @@
+"""A throwaway VM in a private libvirt root: what `modeswitch demo` and the tests run against.
+
+`qemu:///embed?root=DIR` runs libvirt's QEMU driver inside this process, so nothing is
+installed, no daemon is needed and nothing outside DIR is touched. The VM has no disk and no
+video; it boots nothing, which is all a seat switch needs to see devices come and go.
+Its "pads" are emulated USB keyboards (labelled as stand-ins in a sysfs-shaped tree), so
+they go through the same attach/detach path as real controllers on any machine.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import shutil
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import libvirt
+
+from modeswitch.backends.libvirt import LibvirtBackend
+from modeswitch.backends.libvirt_conn import VmEvent, ensure_event_loop
+from modeswitch.backends.usb_sysfs import FakeUsbDevice, SysfsUsbInventory, write_usb_tree
+from modeswitch.errors import BackendError
+from modeswitch.libvirt_xml import StandInXml
+
+T = TypeVar("T")
+
+# Without user/group root QEMU cannot read its files in a 0700 temp root; without
+# stdio_handler=file libvirt wants virtlogd, which an embedded driver has no daemon for.
+QEMU_CONF = 'user = "root"\ngroup = "root"\nstdio_handler = "file"\n'
+
+
+def stand_in_pads(count: int) -> tuple[FakeUsbDevice, ...]:
+    """Pads with an Xbox 360 pad's ids, so modes written for real pads match them too."""
+    return tuple(FakeUsbDevice(vendor=0x045E, product=0x028E, bus=1, device=10 + n,
+                               devpath=str(n + 1), serial=f"STANDIN{n + 1}",
+                               name=f"stand-in pad {n + 1} (emulated USB keyboard)")
+                 for n in range(count))
+
+
+def domain_xml(name: str, emulator: str, usb_ports: int | None = None) -> str:
+    ports = f" ports='{usb_ports}'" if usb_ports else ""
+    return f"""<domain type='qemu'>
+  <name>{name}</name>
+  <memory unit='MiB'>64</memory>
+  <vcpu>1</vcpu>
+  <os><type arch='x86_64' machine='q35'>hvm</type></os>
+  <devices>
+    <emulator>{emulator}</emulator>
+    <controller type='usb' model='qemu-xhci'{ports}/>
+    <video><model type='none'/></video>
+    <memballoon model='none'/>
+  </devices>
+</domain>"""
+
+
+class EmbeddedVm:
+    """`async with EmbeddedVm() as vm:` → vm.uri, vm.domain, vm.inventory(), vm.backend().
+
+    Everything (domain, QEMU process, temp root) is gone after the block, also on errors.
+    """
+
+    def __init__(self, name: str = "modeswitch-demo", pads: int = 2, *, start: bool = True,
+                 usb_ports: int | None = None, parent: Path | None = None) -> None:
+        self.domain, self._pads, self._start = name, pads, start
+        self._usb_ports, self._parent = usb_ports, parent
+        self.root = Path()
+        self._conn: libvirt.virConnect | None = None
+        self._dom: libvirt.virDomain | None = None
+
+    @property
+    def uri(self) -> str:
+        return f"qemu:///embed?root={self.root}"
+
+    @property
+    def sysfs(self) -> Path:
+        return self.root / "sys" / "bus" / "usb" / "devices"
+
+    def inventory(self) -> SysfsUsbInventory:
+        return SysfsUsbInventory(self.sysfs)
+
+    def backend(self, on_event: Callable[[VmEvent], None] = lambda _e: None, **options: Any) -> LibvirtBackend:
+        """A backend on this VM whose USB devices are the emulated stand-ins."""
+        return LibvirtBackend(self.uri, self.domain, self.inventory(), on_event,
+                              usb_xml=StandInXml(), **options)
+
+    async def __aenter__(self) -> EmbeddedVm:
+        emulator = shutil.which("qemu-system-x86_64")
+        if emulator is None:
+            raise BackendError("qemu-system-x86_64 is not installed", "apt install qemu-system-x86")
+        ensure_event_loop()
+        self.root = Path(tempfile.mkdtemp(prefix="modeswitch-vm-", dir=self._parent))
+        try:
+            (self.root / "etc").mkdir()
+            (self.root / "etc" / "qemu.conf").write_text(QEMU_CONF)
+            write_usb_tree(self.sysfs, stand_in_pads(self._pads))
+            self._conn = await self._run(libvirt.open, self.uri)
+            self._dom = await self._run(self._conn.defineXML, domain_xml(self.domain, emulator, self._usb_ports))
+            if self._start:
+                await self.start()
+        except BaseException:
+            await self.__aexit__(None, None, None)
+            raise
+        return self
+
+    async def __aexit__(self, *_exc: object) -> None:
+        dom, conn, self._dom, self._conn = self._dom, self._conn, None, None
+        try:
+            if dom is not None:
+                await self._run(self._remove, dom)
+            if conn is not None:
+                await self._run(conn.close)
+        finally:
+            shutil.rmtree(self.root, ignore_errors=True)
+
+    @staticmethod
+    def _remove(dom: libvirt.virDomain) -> None:
+        with contextlib.suppress(libvirt.libvirtError):
+            if dom.isActive():
+                dom.destroy()
+        with contextlib.suppress(libvirt.libvirtError):
+            dom.undefine()
+
+    def _domain(self) -> libvirt.virDomain:
+        if self._dom is None:
+            raise BackendError("the embedded VM is not set up", "use it inside 'async with'")
+        return self._dom
+
+    async def start(self) -> None:
+        await self._run(self._domain().create)
+
+    async def pause(self) -> None:
+        await self._run(self._domain().suspend)
+
+    async def stop(self) -> None:
+        """Pull the plug (destroy): what a guest crash or `virsh destroy` looks like."""
+        await self._run(self._domain().destroy)
+
+    async def state(self) -> int:
+        return int((await self._run(self._domain().state))[0])
+
+    async def _run(self, fn: Callable[..., T], *args: Any) -> T:
+        return await asyncio.get_running_loop().run_in_executor(None, fn, *args)
