@@ -96,8 +96,8 @@ class EmbeddedVm:
             (self.root / "etc").mkdir()
             (self.root / "etc" / "qemu.conf").write_text(QEMU_CONF)
             write_usb_tree(self.sysfs, stand_in_pads(self._pads))
-            self._conn = await self._run(libvirt.open, self.uri)
-            self._dom = await self._run(self._conn.defineXML, domain_xml(self.domain, emulator, self._usb_ports))
+            self._conn = conn = await self._run(libvirt.open, self.uri)
+            self._dom = await self._run(conn.defineXML, domain_xml(self.domain, emulator, self._usb_ports))
             if self._start:
                 await self.start()
         except BaseException:
