@@ -6,18 +6,21 @@ libpulse and a config without a VM never connects to libvirt.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from typing import Any
 
 from modeswitch.backends.hooks import HookRunner
 from modeswitch.backends.lookingglass import ViewerSupervisor
 from modeswitch.config import Config
+from modeswitch.errors import ModeswitchError
 from modeswitch.history import HistoryLog
 from modeswitch.paths import Paths
 from modeswitch.plan_vm import needs_vm
 from modeswitch.seat import BackendSet, Seat
 
 EventHandler = Callable[[str, Any], None]
+log = logging.getLogger(__name__)
 
 
 def uses(config: Config, part: str) -> bool:
@@ -36,20 +39,40 @@ async def build_backends(
             stop_on_close=resident,
         )
     if any(needs_vm(mode) for mode in config.modes.values()):
-        await _add_vm(backends, config, on_event)
+        await _add_vm(backends, config, on_event, resident)
     if uses(config, "audio"):
         await _add_audio(backends, config, on_event)
     return backends
 
 
-async def _add_vm(backends: BackendSet, config: Config, on_event: EventHandler | None) -> None:
-    from modeswitch.backends.libvirt import LibvirtBackend  # noqa: F401  (wired below)
+async def _add_vm(backends: BackendSet, config: Config, on_event: EventHandler | None, resident: bool) -> None:
+    from modeswitch.backends.libvirt import LibvirtBackend
+    from modeswitch.backends.usb_sysfs import SysfsUsbInventory
 
-    raise NotImplementedError
+    inventory = SysfsUsbInventory()
+    vm = LibvirtBackend(config.libvirt_uri, config.domain, inventory, _forward("vm", on_event))
+    try:
+        await vm.connect()
+    except ModeswitchError as exc:
+        if not resident:
+            raise
+        # the daemon stays up: status shows the VM as unreachable and a later switch says why
+        log.error("libvirt: %s", exc)
+    backends.vm, backends.usb = vm, inventory
 
 
 async def _add_audio(backends: BackendSet, config: Config, on_event: EventHandler | None) -> None:
-    raise NotImplementedError
+    from modeswitch.backends.audio import PulseAudioBackend
+
+    backends.audio = PulseAudioBackend(config.pulse_server, _forward("audio", on_event) if on_event else None)
+
+
+def _forward(part: str, on_event: EventHandler | None) -> Callable[[Any], None]:
+    def forward(event: Any) -> None:
+        if on_event is not None:
+            on_event(part, event)
+
+    return forward
 
 
 async def build_seat(
