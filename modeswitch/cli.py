@@ -61,6 +61,8 @@ def build_parser() -> argparse.ArgumentParser:
     demo = sub.add_parser("demo", help="run a desk -> tv -> desk cycle on an embedded VM and private audio")
     demo.add_argument("--keep-going", action="store_true", help=argparse.SUPPRESS)
     sub.add_parser("init", help="copy the example config and modes into $XDG_CONFIG_HOME/modeswitch")
+    unit = sub.add_parser("systemd-unit", help="print the systemd user unit (or install it)")
+    unit.add_argument("--install", action="store_true", help="write it to $XDG_CONFIG_HOME/systemd/user")
     rules = sub.add_parser("udev-rules", help="print the udev rules (or install them as root)")
     rules.add_argument("--install", action="store_true", help="write them to /etc/udev/rules.d and reload udev")
     return parser
@@ -116,6 +118,15 @@ def _dispatch(args: argparse.Namespace) -> int:
         from modeswitch.userfiles import udev_rules
 
         print(udev_rules(install=args.install), end="")
+        return EXIT_OK
+    if command == "systemd-unit":
+        from modeswitch.paths import xdg_dir
+        from modeswitch.userfiles import install_unit, systemd_unit
+
+        executable = Path(sys.argv[0]).resolve()
+        text = install_unit(executable, xdg_dir("XDG_CONFIG_HOME", ".config")) if args.install \
+            else systemd_unit(executable)
+        print(text, end="")
         return EXIT_OK
     if command == "demo":
         from modeswitch.demo import run_demo

@@ -73,3 +73,38 @@ def udev_rules(install: bool, dest: Path = Path("/etc/udev/rules.d")) -> str:
                                                       "--subsystem-match=misc"]):
         subprocess.run(argv, check=False)
     return f"installed {dest / RULES_NAME} and reloaded udev\n"
+
+
+UNIT_TEMPLATE = """\
+# modeswitch as a systemd user service: `modeswitch systemd-unit --install`, then
+#   systemctl --user daemon-reload && systemctl --user enable --now modeswitch
+[Unit]
+Description=modeswitch: switch the VFIO seat between TV and desk mode
+After=graphical-session.target pipewire-pulse.service pulseaudio.service
+PartOf=graphical-session.target
+
+[Service]
+Type=notify
+NotifyAccess=main
+ExecStart={executable} daemon
+ExecReload=/bin/kill -HUP $MAINPID
+Restart=on-failure
+RestartSec=2
+# Looking Glass is a child of the daemon; stopping the unit stops it too.
+KillMode=mixed
+TimeoutStopSec=15
+
+[Install]
+WantedBy=graphical-session.target
+"""
+
+
+def systemd_unit(executable: Path) -> str:
+    return UNIT_TEMPLATE.format(executable=executable)
+
+
+def install_unit(executable: Path, config_home: Path) -> str:
+    target = config_home / "systemd" / "user" / "modeswitch.service"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(systemd_unit(executable), encoding="utf-8")
+    return f"wrote {target}\nnow: systemctl --user daemon-reload && systemctl --user enable --now modeswitch\n"
