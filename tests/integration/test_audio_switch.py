@@ -4,19 +4,20 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import os
 
 import pytest
 from pulse_fixtures import DESK, HEADSET, TV, TV2, placement, switch, undo
 
-from modeswitch.backends.audio import PulseAudioBackend
+from modeswitch.backends.audio import PulseAudioBackend, unreachable
 from modeswitch.errors import BackendError, PlanError
 from modeswitch.model import AudioTarget, SinkMatchBy, Step, StepKind
 from modeswitch.plan_audio import plan_audio
 from modeswitch.private_pulse import PrivatePulse
 
 
-def by_description(pattern: str, **kw: object) -> AudioTarget:
-    return AudioTarget(pattern, SinkMatchBy.DESCRIPTION, **kw)  # type: ignore[arg-type]
+def by_description(pattern: str) -> AudioTarget:
+    return AudioTarget(pattern, SinkMatchBy.DESCRIPTION)
 
 
 def test_desk_tv_desk_moves_the_default_and_every_stream() -> None:
@@ -168,3 +169,39 @@ def test_card_profile_step_for_an_unknown_card_names_the_cards() -> None:
 
     with PrivatePulse([DESK]) as server:
         asyncio.run(scenario(server))
+
+
+def _connect_as_another_user(server: str) -> str:
+    """Diagnose the socket from a forked child that has no access to its directory: as root
+    that means becoming `nobody` (root passes any permission check), otherwise mode 000.
+    Only the socket probe runs there: libpulse refuses to work in a forked child."""
+    read, write = os.pipe()
+    child = os.fork()
+    if child == 0:  # pragma: no cover - runs in the child
+        os.close(read)
+        try:
+            if os.geteuid() == 0:
+                os.setgid(65534)
+                os.setuid(65534)
+            message = str(unreachable(server))
+        except BaseException as exc:
+            message = str(exc)
+        os.write(write, message.encode())
+        os._exit(0)
+    os.close(write)
+    with os.fdopen(read, "rb") as pipe:
+        text = pipe.read().decode()
+    os.waitpid(child, 0)
+    return text
+
+
+def test_a_socket_we_may_not_open_is_reported_as_permission_denied() -> None:
+    with PrivatePulse([DESK]) as server:
+        assert server.dir is not None
+        mode = server.dir.stat().st_mode
+        server.dir.chmod(0)
+        try:
+            text = _connect_as_another_user(server.server)
+        finally:
+            server.dir.chmod(mode)
+    assert text.startswith(f"permission denied on sound server socket {server.server}"), text
