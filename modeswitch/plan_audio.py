@@ -37,10 +37,21 @@ def _name_matches(target: AudioTarget, name: str) -> bool:
     return name == target.pattern
 
 
-def matching_sinks(target: AudioTarget, sinks: tuple[Sink, ...]) -> list[Sink]:
-    if target.match_by is SinkMatchBy.DESCRIPTION:
-        return [s for s in sinks if fnmatchcase(s.description, target.pattern)]
-    return [s for s in sinks if _name_matches(target, s.name)]
+def matching_sinks(target: AudioTarget, sinks: tuple[Sink, ...], cards: tuple[Card, ...] = ()) -> list[Sink]:
+    """A description glob also matches the sink of a card's active profile whose description
+    matches: a profile chosen by its description ("Digital Stereo (HDMI 2) Output") creates a
+    sink described differently ("GA104 … Digital Stereo (HDMI 2)"), and the next plan must
+    still find it rather than fail."""
+    if target.match_by is SinkMatchBy.NAME:
+        return [s for s in sinks if _name_matches(target, s.name)]
+    created = {
+        name
+        for card in cards
+        for profile in card.profiles
+        if profile.name == card.active_profile and fnmatchcase(profile.description, target.pattern)
+        for name in profile_sink_names(card, profile)
+    }
+    return [s for s in sinks if fnmatchcase(s.description, target.pattern) or s.name in created]
 
 
 def describe_sinks(sinks: tuple[Sink, ...]) -> str:
@@ -112,15 +123,14 @@ def resolve_profile(target: AudioTarget, audio: AudioObservation) -> ProfileOffe
     if offers:
         labels = "; ".join(offer.label for offer in offers)
         raise PlanError(
-            f"no sink matches {_what(target)} and the profiles that would provide it are unavailable: "
-            f"{labels}",
+            f"no sink matches {_what(target)} and the profiles that would provide it are unavailable: {labels}",
             "is the TV switched on and connected?",
         )
     raise PlanError(f"no sink matches {_what(target)}", describe_sinks(audio.sinks))
 
 
 def resolve_sink(target: AudioTarget, audio: AudioObservation) -> Sink:
-    found = matching_sinks(target, audio.sinks)
+    found = matching_sinks(target, audio.sinks, audio.cards)
     if len(found) > 1:
         names = ", ".join(f"{s.name} ({s.description})" for s in found)
         raise PlanError(f"{_what(target)} is ambiguous: {names}", "make the pattern narrower")
@@ -190,7 +200,7 @@ def plan_audio(target: AudioTarget | None, audio: AudioObservation | None) -> tu
     if target is None:
         return [], []
     audio = _require_connected(audio)
-    if matching_sinks(target, audio.sinks):
+    if matching_sinks(target, audio.sinks, audio.cards):
         return [], _sink_steps(target, audio, resolve_sink(target, audio))
     offer = resolve_profile(target, audio)
     planned = Sink(offer.sink_name, offer.profile.description)

@@ -116,9 +116,7 @@ def test_sink_names_follow_alsa_card_naming(profile: str, sinks: list[str]) -> N
         ),
     ],
 )
-def test_missing_hdmi_sink_switches_the_card_profile_first(
-    target: AudioTarget, profile: str, sink: str
-) -> None:
+def test_missing_hdmi_sink_switches_the_card_profile_first(target: AudioTarget, profile: str, sink: str) -> None:
     profiles, sinks = plan_audio(target, AT_DESK)
     assert [(s.kind, s.target, dict(s.args)) for s in profiles] == [
         (StepKind.AUDIO_PROFILE, NVIDIA, {"card": NVIDIA, "profile": profile})
@@ -147,9 +145,7 @@ def test_missing_hdmi_sink_switches_the_card_profile_first(
         (described("*Headphones*"), "no sink matches description", [DESK.name]),
     ],
 )
-def test_unplannable_targets_name_the_candidates(
-    target: AudioTarget, message: str, listed: list[str]
-) -> None:
+def test_unplannable_targets_name_the_candidates(target: AudioTarget, message: str, listed: list[str]) -> None:
     with pytest.raises(PlanError) as caught:
         plan_audio(target, AT_DESK)
     text = str(caught.value)
@@ -184,9 +180,7 @@ def test_mode_already_in_place_plans_nothing() -> None:
 
 
 def test_only_streams_elsewhere_are_moved_and_move_streams_off_leaves_them() -> None:
-    seen = dataclasses.replace(
-        AT_DESK, sinks=(DESK, TV), streams=(GAME, dataclasses.replace(MUSIC, sink=TV.name))
-    )
+    seen = dataclasses.replace(AT_DESK, sinks=(DESK, TV), streams=(GAME, dataclasses.replace(MUSIC, sink=TV.name)))
     [step] = plan_audio(name(TV.name), seen)[1]
     assert step.args["moves"] == ((7, TV.name),)
     quiet = AudioTarget(TV.name, move_streams=False)
@@ -210,3 +204,12 @@ def test_an_unreachable_server_is_a_plan_error_with_its_reason() -> None:
     down = AudioObservation("unix:/tmp/x/native", False, error="no sound server at unix:/tmp/x/native")
     with pytest.raises(PlanError, match="unix:/tmp/x/native"):
         plan_audio(name("*"), down)
+
+
+def test_a_profile_chosen_by_description_is_found_again_once_its_sink_exists() -> None:
+    target = described("Digital Stereo (HDMI 2)*")
+    [profile], [sink_step] = plan_audio(target, AT_DESK)
+    nvidia = dataclasses.replace(CARDS[0], active_profile=profile.args["profile"])
+    moved = tuple(dataclasses.replace(s, sink=TV.name) for s in AT_DESK.streams)
+    after = AudioObservation("s", True, TV.name, (DESK, TV), moved, (nvidia, *CARDS[1:]))
+    assert plan_audio(target, after) == ([], [])
