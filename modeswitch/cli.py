@@ -237,6 +237,14 @@ def _history(args: argparse.Namespace, paths: Paths) -> int:
 
 
 def _plan(args: argparse.Namespace, paths: Paths) -> int:
+    """Through the daemon when it runs: it holds the connections (an embedded libvirt root
+    admits one process at a time) and plans against the same state it would switch from."""
+    if _daemon_running(paths):
+        try:
+            _print_json_or(_daemon_call(paths, ipc.Verb.PLAN, mode=args.mode), args.json, print_plan)
+            return EXIT_OK
+        except DaemonUnreachable:
+            pass
     from modeswitch.inprocess import plan_in_process
 
     result = plan_in_process(_load(args), paths, args.mode)
