@@ -6,7 +6,6 @@ import os
 from pathlib import Path
 
 
-
 def xdg_dir(variable: str, fallback: str) -> Path:
     value = os.environ.get(variable)
     return Path(value) if value and os.path.isabs(value) else Path.home() / fallback
