@@ -1,0 +1,49 @@
+"""The connection dropping under the backend: a private session libvirtd is killed and
+restarted; the backend reports it, keeps answering observe(), reconnects and reads back."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+
+import libvirt
+import pytest
+from libvirt_fixtures import Events, PrivateLibvirtd, run
+
+from modeswitch.backends.libvirt import LibvirtBackend
+from modeswitch.backends.libvirt_conn import VmEvent
+from modeswitch.backends.usb_sysfs import SysfsUsbInventory
+from modeswitch.embedded import domain_xml
+
+
+@pytest.fixture
+def daemon() -> Iterator[PrivateLibvirtd]:
+    private = PrivateLibvirtd()
+    try:
+        private.start()
+        conn = libvirt.open(private.uri)
+        conn.defineXML(domain_xml("win11", shutil.which("qemu-system-x86_64") or "qemu"))
+        conn.close()
+        yield private
+    finally:
+        private.remove()
+
+
+def test_connection_loss_is_reported_and_recovered(daemon: PrivateLibvirtd) -> None:
+    events = Events()
+    backend = LibvirtBackend(daemon.uri, "win11", SysfsUsbInventory(daemon.home / "no-usb"),
+                             events, backoff=(0.05, 0.2))
+    run(backend.connect())
+    try:
+        assert run(backend.observe()).state == "shutoff"
+        daemon.stop()
+        run(events.wait(VmEvent.DISCONNECTED))
+        lost = run(backend.observe())
+        assert (lost.connected, lost.state) == (False, "unknown") and lost.error
+        daemon.start()
+        run(events.wait(VmEvent.RECONNECTED))
+        back = run(backend.observe())
+        assert (back.connected, back.state, back.error) == (True, "shutoff", None)
+    finally:
+        run(backend.close())
+

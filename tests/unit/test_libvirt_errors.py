@@ -1,0 +1,26 @@
+"""libvirt's error texts → one-line BackendErrors with a hint the user can act on."""
+
+from __future__ import annotations
+
+import libvirt
+import pytest
+
+from modeswitch.backends.libvirt_conn import connect_error
+
+# Texts as libvirt 9.0 prints them for these situations.
+CASES = [
+    ("Failed to connect socket to '/var/run/libvirt/libvirt-sock': Permission denied",
+     "permission denied", "'libvirt' group"),
+    ("authentication failed: access denied by policy", "permission denied", "'libvirt' group"),
+    ("Failed to connect socket to '/var/run/libvirt/virtqemud-sock': No such file or directory",
+     "cannot reach libvirt", "running"),
+    ("Cannot recv data: ssh: Could not resolve hostname tv-pc: Name or service not known",
+     "cannot reach libvirt", "URI"),
+]
+
+
+@pytest.mark.parametrize(("text", "message", "hint"), CASES)
+def test_connect_errors_map_to_actionable_lines(text: str, message: str, hint: str) -> None:
+    mapped = connect_error("qemu:///system", libvirt.libvirtError(text))
+    assert message in mapped.message and mapped.hint and hint in mapped.hint
+    assert "\n" not in str(mapped)
