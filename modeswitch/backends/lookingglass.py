@@ -73,6 +73,8 @@ class ViewerSupervisor:
         with contextlib.suppress(ProcessLookupError):
             self._watch(pid, os.pidfd_open(pid))
             self._wanted = True
+            self.argv = tuple(argv_text.split("\0"))  # a restart runs what was running
+            self._started_at = time.monotonic()
             log.info("adopted running viewer pid %d", pid)
 
     # --- steps ------------------------------------------------------------------------
@@ -158,7 +160,7 @@ class ViewerSupervisor:
             self._schedule_restart(pid)
 
     def _schedule_restart(self, pid: int | None) -> None:
-        if time.monotonic() - self._started_at > _HEALTHY_AFTER:
+        if pid is not None and time.monotonic() - self._started_at > _HEALTHY_AFTER:
             self._backoff = _BACKOFF_START
         delay, self._backoff = self._backoff, min(self._backoff * 2, _BACKOFF_MAX)
         log.warning("viewer pid %s exited while wanted; restarting in %.1f s", pid, delay)
