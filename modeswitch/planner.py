@@ -12,9 +12,7 @@ from typing import Any
 
 from modeswitch.errors import ModeswitchError
 from modeswitch.model import (
-    DisplayObservation,
     Mode,
-    OutputSetting,
     Plan,
     SeatState,
     Step,
@@ -22,6 +20,7 @@ from modeswitch.model import (
     ViewerObservation,
 )
 from modeswitch.plan_audio import plan_audio
+from modeswitch.plan_display import plan_display
 from modeswitch.plan_vm import plan_vm
 
 
@@ -34,7 +33,7 @@ def plan(actual: SeatState, target: Mode, modes: Iterable[Mode]) -> Plan:
     power, vm_release, vm_acquire = plan_vm(target, modes, actual)
     profile, sink = plan_audio(target.audio, actual.audio)
     viewer_stop, viewer_start = _plan_viewer(target, actual.viewer)
-    display = _plan_display(target.display, actual.display)
+    display = plan_display(target.display, actual.display)
     groups = [power, vm_release + viewer_stop + profile, vm_acquire + sink + display, viewer_start]
     groups = [group for group in groups if group]
     if not groups:
@@ -64,18 +63,6 @@ def _plan_viewer(target: Mode, viewer: ViewerObservation | None) -> tuple[list[S
         restart = Step.make(StepKind.VIEWER_START, "looking-glass", "restart Looking Glass", {"argv": None})
         return [Step.make(stop.kind, stop.target, stop.description, stop.args, restart)], []
     return [], []
-
-
-def _plan_display(wanted: tuple[OutputSetting, ...] | None, seen: DisplayObservation | None) -> list[Step]:
-    if not wanted or seen is None:
-        return []
-    current = {o.output: o for o in seen.outputs}
-    if all(current.get(o.output) == o for o in wanted):
-        return []
-    previous = tuple(current[o.output] for o in wanted if o.output in current)
-    undo = Step.make(StepKind.DISPLAY, "displays", "restore displays", {"outputs": previous})
-    names = ", ".join(o.output for o in wanted)
-    return [Step.make(StepKind.DISPLAY, "displays", f"set displays {names}", {"outputs": wanted}, undo)]
 
 
 def scoped(mode: Mode, parts: frozenset[str]) -> Mode:
