@@ -2,8 +2,10 @@
 
 umockdev works through LD_PRELOAD, which must be in place before the process starts, while
 the suite is one plain `pytest` run. So each test starts a child under `umockdev-wrapper`
-that runs a scenario from umockdev_scenarios.py (devices from tests/fixtures/input/*.json)
-and prints a JSON result on its last line; the assertions live here. The child is killed
+that runs a scenario from umockdev_scenarios.py (the triggers in-process) or
+umockdev_daemon.py (the real daemon and CLI as its children), with devices from
+tests/fixtures/input/*.json, and prints a JSON result on its last line; the assertions live
+here. The child is killed
 if it outlives its timeout, so nothing is left running.
 """
 
@@ -50,6 +52,11 @@ def hotplug(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     return run_scenario("hotplug", tmp_path_factory.mktemp("hotplug"))
 
 
+@pytest.fixture(scope="module")
+def daemon(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    return run_scenario("e2e", tmp_path_factory.mktemp("daemon"), script="umockdev_daemon.py")
+
+
 def test_only_pads_are_read(combos):
     assert combos["pads"] == [
         "Microsoft X-Box 360 pad",
@@ -91,3 +98,11 @@ def test_replugged_pad_is_read_again_and_unplug_ends_its_reader(hotplug):
     assert hotplug["combo_after_replug"]
     assert hotplug["reader_ended"]
     assert hotplug["problems"] == []
+
+
+def test_daemon_switches_on_a_combo_and_on_a_pad_plugged_in(daemon):
+    assert daemon["started_in"] == "desk"
+    assert daemon["combo_switched_to_tv"]
+    assert daemon["combo_toggled_back"]
+    assert daemon["hotplug_switched_to_tv"]
+    assert daemon["daemon_exit"] == 0 and daemon["daemon_problems"] == []

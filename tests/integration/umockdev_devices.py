@@ -126,6 +126,9 @@ class Rig:
         from gi.repository import UMockdev
 
         self.testbed = UMockdev.Testbed.new()
+        # The Testbed sets UMOCKDEV_DIR with C setenv(), which os.environ never sees; children
+        # started with an explicit env (the daemon) need it to share this testbed.
+        os.environ["UMOCKDEV_DIR"] = self.testbed.get_root_dir()
         self.workdir = workdir
 
     def plug(self, fixture: str, number: int) -> Plugged:
