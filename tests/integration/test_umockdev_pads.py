@@ -5,41 +5,17 @@ the suite is one plain `pytest` run. So each test starts a child under `umockdev
 that runs a scenario from umockdev_scenarios.py (the triggers in-process) or
 umockdev_daemon.py (the real daemon and CLI as its children), with devices from
 tests/fixtures/input/*.json, and prints a JSON result on its last line; the assertions live
-here. The child is killed
-if it outlives its timeout, so nothing is left running.
+here. umockdev_run kills the child's whole session if it outlives its timeout.
 """
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
-import sys
-from pathlib import Path
 from typing import Any
 
 import pytest
-
-HERE = Path(__file__).resolve().parent
-ROOT = HERE.parent.parent
-TIMEOUT = 120
+from umockdev_run import run_scenario
 
 pytestmark = pytest.mark.umockdev
-
-
-def run_scenario(name: str, workdir: Path, script: str = "umockdev_scenarios.py") -> dict[str, Any]:
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(ROOT), str(HERE)]))
-    argv = ["umockdev-wrapper", sys.executable, str(HERE / script), name, str(workdir)]
-    with subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                          env=env, start_new_session=True) as child:
-        try:
-            out, err = child.communicate(timeout=TIMEOUT)
-        except subprocess.TimeoutExpired:
-            os.killpg(child.pid, 9)
-            out, err = child.communicate()
-    assert child.returncode == 0, f"scenario {name} failed:\n{err[-4000:]}"
-    result: dict[str, Any] = json.loads(out.strip().splitlines()[-1])
-    return result
 
 
 @pytest.fixture(scope="module")
