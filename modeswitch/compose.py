@@ -42,6 +42,10 @@ async def build_backends(
         await _add_vm(backends, config, on_event, resident)
     if uses(config, "audio"):
         await _add_audio(backends, config, on_event)
+    if uses(config, "display"):
+        from modeswitch.backends.display import XrandrBackend
+
+        backends.display = XrandrBackend()  # the session's $DISPLAY, read when it is used
     return backends
 
 
