@@ -20,7 +20,7 @@ from typing import Any, TypeVar
 import libvirt
 
 from modeswitch.backends.libvirt import LibvirtBackend
-from modeswitch.backends.libvirt_conn import VmEvent, ensure_event_loop
+from modeswitch.backends.libvirt_conn import EVENT_IMPL, VmEvent, ensure_event_loop
 from modeswitch.backends.usb_sysfs import FakeUsbDevice, SysfsUsbInventory, write_usb_tree
 from modeswitch.errors import BackendError
 from modeswitch.libvirt_xml import StandInXml
@@ -56,17 +56,32 @@ def domain_xml(name: str, emulator: str, usb_ports: int | None = None) -> str:
 </domain>"""
 
 
+def _open(uri: str) -> libvirt.virConnect:
+    try:
+        return libvirt.open(uri)
+    except libvirt.libvirtError as err:
+        if "already open with path" in str(err):
+            raise BackendError(f"libvirt's embedded driver is bound to another root in this process: {err}",
+                               "pass the same root= to every EmbeddedVm of one process") from None
+        raise BackendError(f"cannot open {uri}: {err}") from None
+
+
 class EmbeddedVm:
     """`async with EmbeddedVm() as vm:` → vm.uri, vm.domain, vm.inventory(), vm.backend().
 
-    Everything (domain, QEMU process, temp root) is gone after the block, also on errors.
+    Everything it made (domain, QEMU process, temp root or its files in a given root) is gone
+    after the block, also on errors. libvirt 9 binds its embedded driver to the first root a
+    process opens, for the life of the process: a process that needs several VMs one after
+    another (a test session, a benchmark) passes the same `root` to each, with distinct names.
     """
 
     def __init__(self, name: str = "modeswitch-demo", pads: int = 2, *, start: bool = True,
-                 usb_ports: int | None = None, parent: Path | None = None) -> None:
+                 usb_ports: int | None = None, parent: Path | None = None,
+                 root: Path | None = None) -> None:
         self.domain, self._pads, self._start = name, pads, start
         self._usb_ports, self._parent = usb_ports, parent
-        self.root = Path()
+        self._own_root = root is None
+        self.root = root or Path()
         self._conn: libvirt.virConnect | None = None
         self._dom: libvirt.virDomain | None = None
 
@@ -76,7 +91,11 @@ class EmbeddedVm:
 
     @property
     def sysfs(self) -> Path:
-        return self.root / "sys" / "bus" / "usb" / "devices"
+        return self._sys / "bus" / "usb" / "devices"
+
+    @property
+    def _sys(self) -> Path:
+        return self.root / f"sys-{self.domain}"
 
     def inventory(self) -> SysfsUsbInventory:
         return SysfsUsbInventory(self.sysfs)
@@ -90,13 +109,14 @@ class EmbeddedVm:
         emulator = shutil.which("qemu-system-x86_64")
         if emulator is None:
             raise BackendError("qemu-system-x86_64 is not installed", "apt install qemu-system-x86")
-        ensure_event_loop()
-        self.root = Path(tempfile.mkdtemp(prefix="modeswitch-vm-", dir=self._parent))
+        ensure_event_loop(EVENT_IMPL)
+        if self._own_root:
+            self.root = Path(tempfile.mkdtemp(prefix="modeswitch-vm-", dir=self._parent))
         try:
-            (self.root / "etc").mkdir()
+            (self.root / "etc").mkdir(exist_ok=True)
             (self.root / "etc" / "qemu.conf").write_text(QEMU_CONF)
             write_usb_tree(self.sysfs, stand_in_pads(self._pads))
-            self._conn = conn = await self._run(libvirt.open, self.uri)
+            self._conn = conn = await self._run(_open, self.uri)
             self._dom = await self._run(conn.defineXML, domain_xml(self.domain, emulator, self._usb_ports))
             if self._start:
                 await self.start()
@@ -113,7 +133,7 @@ class EmbeddedVm:
             if conn is not None:
                 await self._run(conn.close)
         finally:
-            shutil.rmtree(self.root, ignore_errors=True)
+            shutil.rmtree(self.root if self._own_root else self._sys, ignore_errors=True)
 
     @staticmethod
     def _remove(dom: libvirt.virDomain) -> None:

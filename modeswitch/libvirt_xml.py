@@ -198,3 +198,10 @@ def parse_native_inputs(domain_xml: str) -> tuple[tuple[AttachedInput, str], ...
         handle = _alias(element) or ""
         found.append((AttachedInput(str(source.get("dev")), handle), _fragment(element)))
     return tuple(found)
+
+
+def device_aliases(domain_xml: str) -> set[str]:
+    """Every device alias in a live domain: a detached device is gone when its alias is."""
+    devices = ET.fromstring(domain_xml).find("devices")
+    return {alias for element in (devices if devices is not None else ())
+            if (alias := _alias(element)) is not None}

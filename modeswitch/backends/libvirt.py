@@ -8,6 +8,7 @@ apply() first looks, then acts only on the difference, which is what makes steps
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
@@ -23,6 +24,7 @@ from modeswitch.libvirt_xml import (
     GRAB_TOGGLES,
     HostdevXml,
     UsbDeviceXml,
+    device_aliases,
     evdev_input_xml,
     our_input_objects,
     parse_native_inputs,
@@ -186,21 +188,30 @@ class LibvirtBackend:
         await self._conn.call(dom.attachDeviceFlags, xml, LIVE)
 
     async def _usb_detach(self, step: Step) -> None:
-        """Detach with the XML libvirt holds: it is what libvirt matches, aliases included."""
+        """Identify the device by what libvirt holds (its live alias, else its live XML)."""
         dom = await self._running_domain()
         for held in await self._held_usb(dom):
             if _same_usb(held, step.args):
-                await self._conn.call(dom.detachDeviceFlags, held.xml, LIVE)
-                await self._wait_gone(dom, lambda: self._held_usb(dom), held, step.target)
+                await self._detach(dom, held.alias, held.xml, step.target)
 
-    async def _wait_gone(self, dom: libvirt.virDomain, read: Callable[[], Awaitable[Any]],
-                         item: object, what: str) -> None:
-        """libvirt returns once the guest was asked; the guest may take a moment to let go."""
-        deadline = asyncio.get_running_loop().time() + self._start_timeout
-        while item in await read():
-            if asyncio.get_running_loop().time() >= deadline:
-                raise BackendError(f"the VM did not release {what}", "is the guest hung?")
-            await asyncio.sleep(self._poll)
+    async def _detach(self, dom: libvirt.virDomain, alias: str | None, xml: str, what: str) -> None:
+        """By alias, libvirt only asks the guest and returns; detachDeviceFlags would hold the
+        domain job until the guest answers, so pads released in one group would queue up.
+        Completion comes as a DEVICE_REMOVED event, with the live XML re-read as a safety net."""
+        if not alias:
+            await self._conn.call(dom.detachDeviceFlags, xml, LIVE)
+            return
+        removed = self._conn.removal(alias)
+        try:
+            await self._conn.call(dom.detachDeviceAlias, alias, LIVE)
+            deadline = asyncio.get_running_loop().time() + self._start_timeout
+            while alias in device_aliases(await self._conn.call(dom.XMLDesc, 0)):
+                if asyncio.get_running_loop().time() >= deadline:
+                    raise BackendError(f"the VM did not release {what}", "is the guest hung?")
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(removed.wait(), 0.5)
+        finally:
+            self._conn.forget_removal(alias)
 
     # --- evdev inputs ------------------------------------------------------------------
 
@@ -253,6 +264,6 @@ class LibvirtBackend:
             if attached.path != path:
                 continue
             if fragment is not None:
-                await self._conn.call(dom.detachDeviceFlags, fragment, LIVE)
+                await self._detach(dom, attached.handle, fragment, path)
             else:
                 await self._qmp(dom, qmp_object_del(attached.handle))

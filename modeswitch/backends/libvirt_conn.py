@@ -44,17 +44,68 @@ LIFECYCLE = {
 PERMISSION_HINT = "join the 'libvirt' group (usermod -aG libvirt $USER) and log in again"
 
 
-def ensure_event_loop() -> None:
+class ThreadSafeAsyncIOImpl(libvirtaio.virEventAsyncIOImpl):
+    """libvirtaio, safe when libvirt touches timers and handles from its own threads.
+
+    The embedded driver (and any call made in our worker thread) queues events from a
+    non-loop thread; stock libvirtaio then schedules with loop.call_soon, which does not wake
+    an idle loop, so a device-removed or VM-stopped event would wait for the next unrelated
+    wake-up. Here off-thread updates are handed over with call_soon_threadsafe.
+    """
+
+    def _off_loop(self) -> bool:
+        try:
+            return asyncio.get_running_loop() is not self.loop
+        except RuntimeError:
+            return True
+
+    def _update_timeout(self, timer: int, timeout: int) -> None:
+        if self._off_loop():
+            self.loop.call_soon_threadsafe(super()._update_timeout, timer, timeout)
+        else:
+            super()._update_timeout(timer, timeout)
+
+    def _update_handle(self, watch: int, event: int) -> None:
+        if self._off_loop():
+            self.loop.call_soon_threadsafe(super()._update_handle, watch, event)
+        else:
+            super()._update_handle(watch, event)
+
+    def _add_timeout(self, timeout: int, cb: Any, opaque: Any) -> int:
+        if not self._off_loop():
+            return int(super()._add_timeout(timeout, cb, opaque))
+        timer = int(super()._add_timeout(-1, cb, opaque))  # registered now, armed on the loop
+        self.loop.call_soon_threadsafe(super()._update_timeout, timer, timeout)
+        return timer
+
+    def _add_handle(self, fd: int, event: int, cb: Any, opaque: Any) -> int:
+        if not self._off_loop():
+            return int(super()._add_handle(fd, event, cb, opaque))
+        watch = int(super()._add_handle(fd, 0, cb, opaque))  # registered now, watched on the loop
+        self.loop.call_soon_threadsafe(super()._update_handle, watch, event)
+        return watch
+
+    def schedule_ff_callback(self, iden: int, opaque: Any) -> None:
+        self.loop.call_soon_threadsafe(super().schedule_ff_callback, iden, opaque)
+
+
+def ensure_event_loop(registry: list[ThreadSafeAsyncIOImpl]) -> None:
     """libvirt takes one event implementation per process, for good: bind it to the running
-    asyncio loop the first time, and refuse clearly if it is bound to another loop."""
+    asyncio loop the first time, and refuse clearly if it is bound to another loop.
+    `registry` is the process-wide record of that one registration (see `EVENT_IMPL`)."""
     loop = asyncio.get_running_loop()
-    current = libvirtaio.getCurrentImpl()
-    if current is None:
+    if not registry and libvirtaio.getCurrentImpl() is None:
         libvirt.registerErrorHandler(lambda _ctx, _err: None, None)  # errors arrive as exceptions
-        libvirtaio.virEventRegisterAsyncIOImpl(loop=loop)
-    elif current.loop is not loop:
+        registry.append(ThreadSafeAsyncIOImpl(loop=loop).register())
+    current = registry[0] if registry else libvirtaio.getCurrentImpl()
+    if current is None or current.loop is not loop:
         raise BackendError("libvirt's event loop is bound to another asyncio loop",
                            "use a single asyncio event loop per process")
+
+
+# libvirt's event implementation is process-wide by libvirt's design; this list mirrors that
+# one fact (it is filled at run time by the first connection, never at import).
+EVENT_IMPL: list[ThreadSafeAsyncIOImpl] = []
 
 
 def connect_error(uri: str, err: libvirt.libvirtError) -> BackendError:
@@ -99,7 +150,8 @@ class Connection:
         self._backoff = backoff
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="libvirt")
         self._conn: libvirt.virConnect | None = None
-        self._callback_id: int | None = None
+        self._callback_ids: list[int] = []
+        self._removals: dict[str, asyncio.Event] = {}
         self._reconnecting: asyncio.Task[None] | None = None
         self._closing = False
         self.error: str | None = None
@@ -114,15 +166,28 @@ class Connection:
         return await loop.run_in_executor(self._executor, fn, *args)
 
     async def open(self) -> None:
-        ensure_event_loop()
+        ensure_event_loop(EVENT_IMPL)
         conn = await self.run(open_connection, self.uri)
         await self.run(self._register, conn)
         self._conn, self.error = conn, None
 
     def _register(self, conn: libvirt.virConnect) -> None:
         conn.registerCloseCallback(self._closed, None)
-        self._callback_id = conn.domainEventRegisterAny(
-            None, libvirt.VIR_DOMAIN_EVENT_ID_LIFECYCLE, self._lifecycle, None)
+        self._callback_ids = [
+            conn.domainEventRegisterAny(None, libvirt.VIR_DOMAIN_EVENT_ID_LIFECYCLE, self._lifecycle, None),
+            conn.domainEventRegisterAny(None, libvirt.VIR_DOMAIN_EVENT_ID_DEVICE_REMOVED, self._removed, None),
+        ]
+
+    def removal(self, alias: str) -> asyncio.Event:
+        """An Event set when the guest has let go of the device `alias` (call before detaching)."""
+        return self._removals.setdefault(alias, asyncio.Event())
+
+    def forget_removal(self, alias: str) -> None:
+        self._removals.pop(alias, None)
+
+    def _removed(self, _conn: Any, dom: libvirt.virDomain, alias: str, _opaque: Any) -> None:
+        if dom.name() == self.domain_name and alias in self._removals:
+            self._removals[alias].set()
 
     def _lifecycle(self, _conn: Any, dom: libvirt.virDomain, event: int, _detail: int, _o: Any) -> None:
         mapped = LIFECYCLE.get(event)
@@ -188,8 +253,8 @@ class Connection:
 
     def _unregister(self, conn: libvirt.virConnect) -> None:
         with contextlib.suppress(libvirt.libvirtError):
-            if self._callback_id is not None:
-                conn.domainEventDeregisterAny(self._callback_id)
+            for callback_id in self._callback_ids:
+                conn.domainEventDeregisterAny(callback_id)
             conn.unregisterCloseCallback()
         with contextlib.suppress(libvirt.libvirtError):
             conn.close()

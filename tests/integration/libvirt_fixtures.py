@@ -8,6 +8,7 @@ runs its coroutines on the same asyncio loop (`run`), never through asyncio.run(
 from __future__ import annotations
 
 import asyncio
+import atexit
 import functools
 import os
 import shutil
@@ -41,9 +42,18 @@ def run(coro: Coroutine[Any, Any, T]) -> T:
     return shared_loop().run_until_complete(coro)
 
 
+@functools.cache
+def shared_root() -> Path:
+    """libvirt binds its embedded driver to the first root a process opens, for good: every
+    embedded VM of this test process lives in this one root (removed when the process ends)."""
+    root = Path(tempfile.mkdtemp(prefix="msw-embed-"))
+    atexit.register(shutil.rmtree, root, True)
+    return root
+
+
 @pytest.fixture(scope="module")
 def vm() -> Iterator[EmbeddedVm]:
-    embedded = EmbeddedVm("modeswitch-test", pads=PADS, usb_ports=USB_PORTS)
+    embedded = EmbeddedVm("modeswitch-test", pads=PADS, usb_ports=USB_PORTS, root=shared_root())
     run(embedded.__aenter__())
     try:
         yield embedded
