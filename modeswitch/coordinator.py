@@ -68,7 +68,7 @@ class Coordinator:
         outcome: Outcome
         try:
             async with self._lock:
-                result = await self.seat.switch(target, source)
+                result = await self.seat.switch(target, source, current=self.state.mode)
             outcome = _outcome(result)
             ok, error = result.ok, result.error
         except ModeswitchError as exc:

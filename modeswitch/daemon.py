@@ -81,7 +81,7 @@ class Daemon:
             source = str(message.get("source") or "cli")[:200]
             return await self.coordinator.request(action, source)
         if verb is ipc.Verb.PLAN:
-            _, steps = await self.seat.plan(_text(message, "mode"))
+            _, steps = await self.seat.plan(_text(message, "mode"), current=self.coordinator.state.mode)
             return plan_as_dict(steps)
         if verb is ipc.Verb.HISTORY:
             count = message.get("n", 10)

@@ -99,7 +99,7 @@ async def _cycle(seat: Seat) -> int:
     failures = 0
     for target in ("desk", "tv", "desk"):
         print(f"\n=== switching to {target} ===")
-        _, plan = await seat.plan(target)
+        _, plan = await seat.plan(target, current=coordinator.state.mode)
         print_plan(plan_as_dict(plan))
         outcome: dict[str, Any] = await coordinator.request(target, "demo")
         print_result(outcome)

@@ -56,7 +56,7 @@ def switch_in_process(config: Config, paths: Paths, action: str) -> dict[str, An
         current = await seat.current_mode(seat.last_applied())
         target = machine.resolve(action, MachineState(mode=current))
         seat.mode(target)
-        result = await seat.switch(target, "cli (in-process)")
+        result = await seat.switch(target, "cli (in-process)", current=current)
         return {**result.as_dict(), "error_type": None if result.ok else "TransitionFailed"}
 
     with transition_lock(paths):
@@ -78,7 +78,7 @@ def plan_in_process(config: Config, paths: Paths, mode: str) -> dict[str, Any]:
     from modeswitch.daemon import plan_as_dict
 
     async def work(seat: Seat) -> dict[str, Any]:
-        _, steps = await seat.plan(mode)
+        _, steps = await seat.plan(mode, current=await seat.current_mode(seat.last_applied()))
         return plan_as_dict(steps)
 
     return _with_seat(config, paths, work)

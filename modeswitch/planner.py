@@ -24,8 +24,11 @@ from modeswitch.plan_display import plan_display
 from modeswitch.plan_vm import plan_vm
 
 
-def plan(actual: SeatState, target: Mode, modes: Iterable[Mode]) -> Plan:
+def plan(actual: SeatState, target: Mode, modes: Iterable[Mode], *, entering: bool = False) -> Plan:
     """Diff the observed seat against `target`. A mode already in place plans zero steps.
+
+    Hooks belong to entering a mode: they run when the seat changes, or when `entering` says
+    the seat comes from another (or an unknown) mode, so a mode made only of hooks works too.
 
     Raises PlanError when the target cannot be reached from what is observed; nothing has
     been applied at that point.
@@ -36,7 +39,7 @@ def plan(actual: SeatState, target: Mode, modes: Iterable[Mode]) -> Plan:
     display = plan_display(target.display, actual.display)
     groups = [power, vm_release + viewer_stop + profile, vm_acquire + sink + display, viewer_start]
     groups = [group for group in groups if group]
-    if not groups:
+    if not groups and not entering:
         return Plan(target.name)
     before = [[_hook_step(h.argv, h.timeout, h.undo, "before")] for h in target.hooks.before]
     after = [[_hook_step(h.argv, h.timeout, h.undo, "after")] for h in target.hooks.after]

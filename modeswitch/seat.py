@@ -82,16 +82,23 @@ class Seat:
         host_usb = b.usb.scan() if b.usb is not None else ()
         return SeatState(vm=vm, host_usb=host_usb, audio=audio, viewer=viewer, display=display)
 
-    async def plan(self, name: str, parts: frozenset[str] | None = None) -> tuple[SeatState, Plan]:
+    async def plan(
+        self, name: str, parts: frozenset[str] | None = None, current: str | None = None
+    ) -> tuple[SeatState, Plan]:
+        """`current` is the mode in place; entering another one (or leaving an unknown
+        state) runs its hooks. `parts` limits the plan to some subsystems, without hooks."""
         target = self.mode(name)
+        entering = parts is None and current != name
         if parts is not None:
             target = scoped(target, parts)
         state = await self.observe()
-        return state, plan(state, target, self.modes)
+        return state, plan(state, target, self.modes, entering=entering)
 
-    async def switch(self, name: str, source: str, parts: frozenset[str] | None = None) -> TransitionResult:
+    async def switch(
+        self, name: str, source: str, parts: frozenset[str] | None = None, current: str | None = None
+    ) -> TransitionResult:
         """Plan and run; a PlanError propagates (nothing was applied), a failed step rolls back."""
-        _, steps = await self.plan(name, parts)
+        _, steps = await self.plan(name, parts, current)
         result = await self.engine.run(steps, source)
         if not steps.empty or not result.ok:
             self.history.append(result.as_dict())
