@@ -69,8 +69,8 @@ def udev_rules(install: bool, dest: Path = Path("/etc/udev/rules.d")) -> str:
         raise ModeswitchError("installing udev rules needs root", "run: sudo modeswitch udev-rules --install")
     dest.mkdir(parents=True, exist_ok=True)
     (dest / RULES_NAME).write_text(text, encoding="utf-8")
-    for argv in (["udevadm", "control", "--reload"], ["udevadm", "trigger", "--subsystem-match=input",
-                                                      "--subsystem-match=misc"]):
+    trigger = ["udevadm", "trigger", "--subsystem-match=input", "--subsystem-match=kvmfr"]
+    for argv in (["udevadm", "control", "--reload"], trigger):
         subprocess.run(argv, check=False)
     return f"installed {dest / RULES_NAME} and reloaded udev\n"
 
