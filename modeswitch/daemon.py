@@ -10,6 +10,7 @@ import asyncio
 import logging
 import os
 import signal
+from collections.abc import Coroutine
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
@@ -128,11 +129,12 @@ class Daemon:
         except ConfigError as exc:
             log.error("config reload refused, keeping the last good config: %s", exc)
             raise
-        self.config = config
+        old, self.config = self.config, config
         self.seat = Seat(config, self.seat.backends, self.seat.history)
         self.coordinator.use_seat(self.seat)
-        if self.triggers is not None and hasattr(self.triggers, "update"):
-            self.triggers.update(config)
+        if (old.combos, old.hotplug, old.trigger_threshold) != (config.combos, config.hotplug,
+                                                                  config.trigger_threshold):
+            self._spawn(self._restart_triggers())
         log.info("config reloaded: %d mode(s)", len(config.modes))
         return {"modes": sorted(config.modes)}
 
@@ -167,9 +169,7 @@ class Daemon:
 
     def _on_backend_event(self, part: str, event: Any) -> None:
         """VM and audio backends report here; the reaction runs as a task on the loop."""
-        task = asyncio.get_running_loop().create_task(self._react(part, str(event)))
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        self._spawn(self._react(part, str(event)))
 
     async def _react(self, part: str, event: str) -> None:
         assert self.coordinator is not None and self.seat is not None
@@ -204,6 +204,17 @@ class Daemon:
     async def _stop_triggers(self) -> None:
         if self.triggers is not None:
             await self.triggers.stop()
+            self.triggers = None
+
+    async def _restart_triggers(self) -> None:
+        """New combos or hotplug rules: readers are cheap, so start them afresh."""
+        await self._stop_triggers()
+        await self._start_triggers()
+
+    def _spawn(self, work: Coroutine[Any, Any, None]) -> None:
+        task = self._loop.create_task(work)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
 
     def _status_line(self) -> str:
         assert self.coordinator is not None
