@@ -61,28 +61,37 @@ class ThreadSafeAsyncIOImpl(libvirtaio.virEventAsyncIOImpl):
 
     def _update_timeout(self, timer: int, timeout: int) -> None:
         if self._off_loop():
-            self.loop.call_soon_threadsafe(super()._update_timeout, timer, timeout)
+            self.loop.call_soon_threadsafe(self._update_timeout_if_alive, timer, timeout)
         else:
             super()._update_timeout(timer, timeout)
 
     def _update_handle(self, watch: int, event: int) -> None:
         if self._off_loop():
-            self.loop.call_soon_threadsafe(super()._update_handle, watch, event)
+            self.loop.call_soon_threadsafe(self._update_handle_if_alive, watch, event)
         else:
+            super()._update_handle(watch, event)
+
+    def _update_timeout_if_alive(self, timer: int, timeout: int) -> None:
+        """Handed-over updates can arrive after libvirt already removed the timer."""
+        if timer in self.callbacks:
+            super()._update_timeout(timer, timeout)
+
+    def _update_handle_if_alive(self, watch: int, event: int) -> None:
+        if watch in self.callbacks:
             super()._update_handle(watch, event)
 
     def _add_timeout(self, timeout: int, cb: Any, opaque: Any) -> int:
         if not self._off_loop():
             return int(super()._add_timeout(timeout, cb, opaque))
         timer = int(super()._add_timeout(-1, cb, opaque))  # registered now, armed on the loop
-        self.loop.call_soon_threadsafe(super()._update_timeout, timer, timeout)
+        self.loop.call_soon_threadsafe(self._update_timeout_if_alive, timer, timeout)
         return timer
 
     def _add_handle(self, fd: int, event: int, cb: Any, opaque: Any) -> int:
         if not self._off_loop():
             return int(super()._add_handle(fd, event, cb, opaque))
         watch = int(super()._add_handle(fd, 0, cb, opaque))  # registered now, watched on the loop
-        self.loop.call_soon_threadsafe(super()._update_handle, watch, event)
+        self.loop.call_soon_threadsafe(self._update_handle_if_alive, watch, event)
         return watch
 
     def schedule_ff_callback(self, iden: int, opaque: Any) -> None:
