@@ -125,9 +125,11 @@ class ViewerSupervisor:
                 f"'{self.argv[0]}' not found", "install Looking Glass or set looking_glass.argv in the mode"
             )
         try:
+            # A viewer that outlives a one-shot CLI must not hold the CLI's stderr open: whoever
+            # reads that (a script, `$(modeswitch desk 2>&1)`) would wait for the viewer to exit.
             process = await asyncio.create_subprocess_exec(
                 *self.argv, stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.DEVNULL,
-                start_new_session=True,
+                stderr=None if self.stop_on_close else asyncio.subprocess.DEVNULL, start_new_session=True,
             )
         except OSError as exc:
             raise BackendError(f"cannot start {self.argv[0]}: {exc.strerror}") from None
