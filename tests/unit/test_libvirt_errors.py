@@ -24,3 +24,15 @@ def test_connect_errors_map_to_actionable_lines(text: str, message: str, hint: s
     mapped = connect_error("qemu:///system", libvirt.libvirtError(text))
     assert message in mapped.message and mapped.hint and hint in mapped.hint
     assert "\n" not in str(mapped)
+
+
+@pytest.mark.parametrize(("path", "message"), [
+    ("/dev/input/by-id/absent-event-kbd", "is not present"),
+    ("/dev/null", "is not an evdev input device"),
+])
+def test_held_keys_reader_names_what_is_wrong_with_the_node(path: str, message: str) -> None:
+    from modeswitch.backends.held_keys import EvdevHeldKeys
+    from modeswitch.errors import BackendError
+
+    with pytest.raises(BackendError, match=message):
+        EvdevHeldKeys().held_keys(path)
