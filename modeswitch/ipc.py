@@ -41,7 +41,7 @@ def decode_request(line: bytes) -> tuple[Verb, dict[str, Any]]:
         raise ProtocolError(f"not JSON: {exc}") from None
     if not isinstance(message, dict):
         raise ProtocolError("a request must be a JSON object")
-    if message.get("v") != VERSION:
+    if type(message.get("v")) is not int or message.get("v") != VERSION:  # true and 1.0 equal 1 too
         raise ProtocolError(f"unsupported protocol version {message.get('v')!r}", f"this daemon speaks v{VERSION}")
     try:
         verb = Verb(str(message.get("verb")))
