@@ -123,6 +123,8 @@ BAD = [
     (b"[1, 2]\n", "ProtocolError", "a request must be a JSON object"),
     (b'{"v": 2, "verb": "status"}\n', "ProtocolError", "unsupported protocol version 2 (this daemon speaks v1)"),
     (b'{"verb": "status"}\n', "ProtocolError", "unsupported protocol version None"),
+    (b'{"v": true, "verb": "status"}\n', "ProtocolError", "unsupported protocol version True"),
+    (b'{"v": 1.0, "verb": "status"}\n', "ProtocolError", "unsupported protocol version 1.0"),
     (b'{"v": 1, "verb": "dance"}\n', "ProtocolError", "unknown verb 'dance' (one of: ping, status, switch"),
     (b'{"v": 1, "verb": "switch"}\n', "ModeswitchError", "'mode' must be a non-empty string"),
     (b'{"v": 1, "verb": "switch", "mode": 7}\n', "ModeswitchError", "'mode' must be a non-empty string"),
