@@ -129,6 +129,9 @@ def _dispatch(args: argparse.Namespace) -> int:
         print(text, end="")
         return EXIT_OK
     if command == "demo":
+        # The embedded libvirt driver logs to our stderr; its "tainted" warnings are about the
+        # demo's own root-run QEMU and monitor use. Errors still show. Read at libvirt import.
+        os.environ.setdefault("LIBVIRT_LOG_OUTPUTS", "4:stderr")
         from modeswitch.demo import run_demo
 
         return run_demo()
