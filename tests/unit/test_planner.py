@@ -99,6 +99,12 @@ def test_hooks_do_not_run_when_nothing_changes() -> None:
     assert plan(SeatState(viewer=RUNNING), HOOKED, PLAIN).empty
 
 
+def test_hooks_run_on_entering_a_mode_even_when_nothing_else_changes() -> None:
+    result = plan(SeatState(viewer=RUNNING), HOOKED, PLAIN, entering=True)
+    assert shape(result) == [[("hook", "touch")], [("hook", "b2")], [("hook", "a1")], [("hook", "a2")]]
+    assert plan(SeatState(viewer=RUNNING), DESK, PLAIN, entering=True).empty  # no hooks, nothing to do
+
+
 # --- display ----------------------------------------------------------------------------------
 
 HDMI_ON = OutputSetting("HDMI-1", mode="1920x1080", primary=True)
