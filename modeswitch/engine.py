@@ -10,7 +10,7 @@ import asyncio
 import logging
 import time
 import uuid
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -79,15 +79,17 @@ class Engine:
     def replace_executors(self, executors: Mapping[StepKind, StepExecutor]) -> None:
         self.executors.update(executors)
 
-    async def run(self, plan: Plan, source: str) -> TransitionResult:
+    async def run(
+        self, plan: Plan, source: str, record: Callable[[TransitionResult], None] | None = None
+    ) -> TransitionResult:
+        """Run `plan`; `record` gets the result even when the run is cancelled midway."""
         result = TransitionResult(plan.target, source)
         began = time.perf_counter()
-        done: list[Step] = []
+        done: list[Step] = []  # in completion order, so a cancelled group's finished steps count
         try:
             for group in plan.groups:
-                records = await asyncio.gather(*(self._timed(step) for step in group))
+                records = await asyncio.gather(*(self._timed(step, done) for step in group))
                 result.steps.extend(records)
-                done.extend(r.step for r in records if r.ok)
                 failed = next((r for r in records if not r.ok), None)
                 if failed is not None:
                     result.ok, result.error = False, failed.error
@@ -100,12 +102,16 @@ class Engine:
             raise
         finally:
             result.duration_ms = (time.perf_counter() - began) * 1000
+            if record is not None and (result.steps or not result.ok):
+                record(result)
         return result
 
-    async def _timed(self, step: Step) -> StepRecord:
+    async def _timed(self, step: Step, done: list[Step] | None = None) -> StepRecord:
         began = time.perf_counter()
         try:
             await self._apply(step)
+            if done is not None:
+                done.append(step)
         except ModeswitchError as exc:
             return StepRecord(step, False, (time.perf_counter() - began) * 1000, str(exc))
         except Exception as exc:  # a backend bug must still roll back, and be logged in full

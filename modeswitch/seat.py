@@ -99,10 +99,7 @@ class Seat:
     ) -> TransitionResult:
         """Plan and run; a PlanError propagates (nothing was applied), a failed step rolls back."""
         _, steps = await self.plan(name, parts, current)
-        result = await self.engine.run(steps, source)
-        if not steps.empty or not result.ok:
-            self.history.append(result.as_dict())
-        return result
+        return await self.engine.run(steps, source, record=lambda result: self.history.append(result.as_dict()))
 
     async def current_mode(self, preferred: Iterable[str] = ()) -> str | None:
         """Which mode is in place in the world right now, preferring the last one applied."""
