@@ -100,7 +100,7 @@ class ViewerSupervisor:
         if self._restart_timer is not None:
             self._restart_timer.cancel()
             self._restart_timer = None
-        pid = self._pid
+        pid, child = self._pid, self._process
         if pid is None:
             return
         self._signal(pid, signal.SIGTERM)
@@ -110,6 +110,8 @@ class ViewerSupervisor:
             log.warning("viewer pid %d ignored SIGTERM for %.1f s; killing it", pid, self.grace)
             self._signal(pid, signal.SIGKILL)
             await self._exited.wait()
+        if child is not None:
+            await child.wait()  # reaped before we return: no zombie even if we exit right after
 
     async def close(self) -> None:
         if self.stop_on_close:
