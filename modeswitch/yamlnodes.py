@@ -148,6 +148,8 @@ def load_document(text: str, path: str) -> Node | None:
         ) from None
     except yaml.YAMLError as exc:  # e.g. more than one document in the stream
         raise ConfigError(path, None, None, f"YAML error: {exc}".splitlines()[0]) from None
+    except RecursionError:  # PyYAML's composer recurses once per nesting level
+        raise ConfigError(path, None, None, "YAML nested too deeply", "no modeswitch file nests this far") from None
     return Node(node, path) if node is not None else None
 
 
