@@ -25,6 +25,7 @@ from modeswitch.model import (
     UsbMatch,
     ViewerSpec,
     VmPower,
+    WhenMissing,
 )
 from modeswitch.paths import default_config_path
 from modeswitch.yamlnodes import Node, read_document, suggest
@@ -320,7 +321,7 @@ def _read_inputs(node: Node) -> tuple[EvdevInput, ...]:
 
 
 def _read_audio(node: Node) -> AudioTarget:
-    keys = node.mapping({"sink", "description", "move_streams", "volume", "mute"})
+    keys = node.mapping({"sink", "description", "move_streams", "volume", "mute", "when_missing"})
     if ("sink" in keys) == ("description" in keys):
         raise node.error("audio needs exactly one of 'sink' or 'description'",
                          "sink: exact name or glob, description: glob on the description")
@@ -331,7 +332,16 @@ def _read_audio(node: Node) -> AudioTarget:
         move_streams=keys["move_streams"].boolean() if "move_streams" in keys else True,
         volume=keys["volume"].number(0.0, 1.5) if "volume" in keys else None,
         mute=keys["mute"].boolean() if "mute" in keys else None,
+        when_missing=_read_when_missing(keys["when_missing"]) if "when_missing" in keys else WhenMissing.FAIL,
     )
+
+
+def _read_when_missing(node: Node) -> WhenMissing:
+    value = node.string()
+    try:
+        return WhenMissing(value)
+    except ValueError:
+        raise node.error(f"unknown when_missing '{value}'", suggest(value, {w.value for w in WhenMissing})) from None
 
 
 def _read_viewer(node: Node) -> ViewerSpec:

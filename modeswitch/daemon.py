@@ -230,7 +230,7 @@ def _text(message: dict[str, Any], key: str) -> str:
 
 
 def plan_as_dict(steps: Any) -> dict[str, Any]:
-    return {"target": steps.target, "groups": [
+    return {"target": steps.target, "notes": list(steps.notes), "groups": [
         [{"kind": s.kind.value, "target": s.target, "description": s.description} for s in group]
         for group in steps.groups]}
 

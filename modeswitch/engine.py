@@ -52,6 +52,7 @@ class TransitionResult:
     undone: list[StepRecord] = field(default_factory=list)
     error: str | None = None
     failed_step: str | None = None
+    notes: tuple[str, ...] = ()
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -65,6 +66,7 @@ class TransitionResult:
             "rolled_back": [r.as_dict() for r in self.undone],
             "failed_step": self.failed_step,
             "error": self.error,
+            "notes": list(self.notes),
         }
 
 
@@ -83,7 +85,7 @@ class Engine:
         self, plan: Plan, source: str, record: Callable[[TransitionResult], None] | None = None
     ) -> TransitionResult:
         """Run `plan`; `record` gets the result even when the run is cancelled midway."""
-        result = TransitionResult(plan.target, source)
+        result = TransitionResult(plan.target, source, notes=plan.notes)
         began = time.perf_counter()
         done: list[Step] = []  # in completion order, so a cancelled group's finished steps count
         try:
@@ -102,7 +104,7 @@ class Engine:
             raise
         finally:
             result.duration_ms = (time.perf_counter() - began) * 1000
-            if record is not None and (result.steps or not result.ok):
+            if record is not None and (result.steps or result.notes or not result.ok):
                 record(result)
         return result
 

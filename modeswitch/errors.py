@@ -42,6 +42,10 @@ class PlanError(ModeswitchError):
     """The target mode cannot be reached from what was observed (device or sink missing)."""
 
 
+class SinkMissing(PlanError):
+    """No sink matches, nor an available profile: e.g. the TV is off. Modes may wait for it."""
+
+
 class BackendError(ModeswitchError):
     """An outside system refused or failed a step or an observation."""
 

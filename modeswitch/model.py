@@ -19,6 +19,11 @@ class VmPower(StrEnum):
     ANY = "any"
 
 
+class WhenMissing(StrEnum):
+    FAIL = "fail"  # the switch is refused, nothing applied
+    WAIT = "wait"  # the rest of the mode applies; audio follows when the sink appears
+
+
 class SinkMatchBy(StrEnum):
     NAME = "name"  # exact sink name, or a glob when it contains * ? [
     DESCRIPTION = "description"  # glob on the human-readable description
@@ -74,6 +79,7 @@ class AudioTarget:
     move_streams: bool = True
     volume: float | None = None  # 0.0 .. 1.5, None leaves it
     mute: bool | None = None
+    when_missing: WhenMissing = WhenMissing.FAIL
 
 
 @dataclass(frozen=True)
@@ -290,6 +296,7 @@ class Plan:
 
     target: str
     groups: tuple[tuple[Step, ...], ...] = ()
+    notes: tuple[str, ...] = ()  # what the plan leaves for later, e.g. a sink it waits for
 
     @property
     def steps(self) -> tuple[Step, ...]:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from fnmatch import fnmatchcase
 
-from modeswitch.errors import PlanError
+from modeswitch.errors import PlanError, SinkMissing
 from modeswitch.model import (
     AudioObservation,
     AudioTarget,
@@ -122,11 +122,11 @@ def resolve_profile(target: AudioTarget, audio: AudioObservation) -> ProfileOffe
         return max(usable, key=lambda offer: offer.profile.priority)
     if offers:
         labels = "; ".join(offer.label for offer in offers)
-        raise PlanError(
+        raise SinkMissing(
             f"no sink matches {_what(target)} and the profiles that would provide it are unavailable: {labels}",
             "is the TV switched on and connected?",
         )
-    raise PlanError(f"no sink matches {_what(target)}", describe_sinks(audio.sinks))
+    raise SinkMissing(f"no sink matches {_what(target)}", describe_sinks(audio.sinks))
 
 
 def resolve_sink(target: AudioTarget, audio: AudioObservation) -> Sink:
@@ -178,7 +178,7 @@ def _sink_steps(target: AudioTarget, audio: AudioObservation, sink: Sink) -> lis
         "mute": sink.mute if target.mute is not None else None,
         "volume_sink": sink.name,
     }
-    previous = str(audio.default_sink)
+    previous = audio.default_sink or "no default sink"
     undo = Step.make(StepKind.AUDIO_SINK, previous, f"restore audio to {previous}", back)
     described = f"audio to {sink.name} ({sink.description})"
     return [Step.make(StepKind.AUDIO_SINK, sink.name, described, forward, undo)]

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from modeswitch.errors import ModeswitchError
+from modeswitch.errors import ModeswitchError, SinkMissing
 from modeswitch.model import (
     Mode,
     Plan,
@@ -18,6 +18,7 @@ from modeswitch.model import (
     Step,
     StepKind,
     ViewerObservation,
+    WhenMissing,
 )
 from modeswitch.plan_audio import plan_audio
 from modeswitch.plan_display import plan_display
@@ -34,16 +35,23 @@ def plan(actual: SeatState, target: Mode, modes: Iterable[Mode], *, entering: bo
     been applied at that point.
     """
     power, vm_release, vm_acquire = plan_vm(target, modes, actual)
-    profile, sink = plan_audio(target.audio, actual.audio)
+    notes: list[str] = []
+    try:
+        profile, sink = plan_audio(target.audio, actual.audio)
+    except SinkMissing as exc:
+        if target.audio is None or target.audio.when_missing is not WhenMissing.WAIT:
+            raise
+        profile, sink = [], []
+        notes.append(f"audio waits: {exc}")
     viewer_stop, viewer_start = _plan_viewer(target, actual.viewer)
     display = plan_display(target.display, actual.display)
     groups = [power, vm_release + viewer_stop + profile, vm_acquire + sink + display, viewer_start]
     groups = [group for group in groups if group]
     if not groups and not entering:
-        return Plan(target.name)
+        return Plan(target.name, notes=tuple(notes))
     before = [[_hook_step(h.argv, h.timeout, h.undo, "before")] for h in target.hooks.before]
     after = [[_hook_step(h.argv, h.timeout, h.undo, "after")] for h in target.hooks.after]
-    return Plan(target.name, tuple(tuple(g) for g in before + groups + after))
+    return Plan(target.name, tuple(tuple(g) for g in before + groups + after), tuple(notes))
 
 
 def _hook_step(argv: tuple[str, ...], timeout: float, undo: tuple[str, ...] | None, when: str) -> Step:

@@ -5,7 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 
+def _print_notes(record: dict[str, Any]) -> None:
+    for note in record.get("notes") or []:
+        print(f"  note: {note}")
+
+
 def print_plan(plan: dict[str, Any]) -> None:
+    _print_notes(plan)
     groups = plan.get("groups") or []
     if not groups:
         print(f"{plan['target']}: already in place, nothing to do")
@@ -20,6 +26,7 @@ def print_result(result: dict[str, Any]) -> None:
     if result.get("superseded_by"):
         print(f"{result['target']}: superseded by a newer request for {result['superseded_by']}")
         return
+    _print_notes(result)
     steps = result.get("steps") or []
     for step in steps:
         mark = "ok " if step["ok"] else "FAIL"
