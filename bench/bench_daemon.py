@@ -1,6 +1,11 @@
 """Daemon benchmarks: `modeswitch status` round trip, and what the daemon costs when idle.
 
-    .venv/bin/python bench/bench_daemon.py [--runs 50] [--idle-seconds 60]
+    .venv/bin/python bench/bench_daemon.py [--runs 50] [--idle-seconds 60] [--full]
+
+--full runs the daemon with every backend live: a running VM on an embedded libvirt root
+(defined beforehand by virsh, which then exits: an embedded root admits one process), a private
+PulseAudio with a playing stream, and the viewer stand-in, so the idle figures include the
+libvirt event loop and the PulseAudio event thread.
 
 Prints figures and ratios against baselines measured in the same run:
 - status round trip (median of N) through the daemon, beside `virsh domstate` on libvirt's
@@ -14,6 +19,7 @@ Prints figures and ratios against baselines measured in the same run:
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import shutil
 import statistics
@@ -63,12 +69,41 @@ def watch_idle(pid: int, seconds: float) -> tuple[float, int, int]:
     return cpu1 - cpu0, sw1 - sw0, rss
 
 
-def start_daemon(workdir: Path, env: dict[str, str]) -> subprocess.Popen[bytes]:
+def full_setup(workdir: Path, stack: contextlib.ExitStack) -> tuple[dict[str, str], str]:
+    """An embedded libvirt root with a defined VM and a private PulseAudio: modes and config."""
+    from modeswitch.embedded import QEMU_CONF, domain_xml
+    from modeswitch.private_pulse import PrivatePulse
+
+    root = workdir / "vmroot"
+    (root / "etc").mkdir(parents=True)
+    (root / "etc" / "qemu.conf").write_text(QEMU_CONF)
+    xml = workdir / "domain.xml"
+    xml.write_text(domain_xml("bench", shutil.which("qemu-system-x86_64") or "qemu-system-x86_64"))
+    virsh = ["virsh", "-q", "-c", f"qemu:///embed?root={root}"]
+    subprocess.run([*virsh, "define", str(xml)], check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    # runs after the daemon has exited (callbacks are last in, first out): a VM outlives the
+    # process that started it, as it should for users, so the bench stops its own
+    stack.callback(subprocess.run, [*virsh, "destroy", "bench"], stdout=subprocess.DEVNULL,
+                   stderr=subprocess.DEVNULL)
+    pulse = stack.enter_context(PrivatePulse([("hdmi", "HDMI TV"), ("desk", "Desk speakers")]))
+    pulse.play("desk")
+    modes = {
+        "desk.yaml": "vm: running\nusb: []\naudio: {sink: desk}\n"
+                     "looking_glass: {run: true, argv: [sleep, '100000']}\n",
+        "tv.yaml": "usb: [{kind: gamepad}]\naudio: {sink: hdmi}\nlooking_glass: false\n",
+    }
+    config = f'libvirt: {{uri: "qemu:///embed?root={root}", domain: bench}}\naudio: {{server: "{pulse.server}"}}\n'
+    return modes, config
+
+
+def start_daemon(
+    workdir: Path, env: dict[str, str], modes_text: dict[str, str], config: str
+) -> subprocess.Popen[bytes]:
     modes = workdir / "modes"
     modes.mkdir()
-    for name, text in MODES.items():
+    for name, text in modes_text.items():
         (modes / name).write_text(text)
-    (workdir / "config.yaml").write_text("default_mode: tv\n")
+    (workdir / "config.yaml").write_text(config + "default_mode: desk\n")
     daemon = subprocess.Popen([*MODESWITCH, "--config", str(workdir / "config.yaml"), "daemon"], env=env,
                               stderr=subprocess.DEVNULL)
     socket = Path(env["XDG_RUNTIME_DIR"]) / "modeswitch" / "control.sock"
@@ -84,15 +119,19 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--runs", type=int, default=50)
     parser.add_argument("--idle-seconds", type=float, default=60.0)
+    parser.add_argument("--full", action="store_true", help="with a running VM and a private PulseAudio")
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory(prefix="ms-bench-") as tmp:
+    with tempfile.TemporaryDirectory(prefix="ms-bench-") as tmp, contextlib.ExitStack() as stack:
         workdir = Path(tmp)
         runtime = workdir / "run"
         runtime.mkdir(mode=0o700)
         env = {**os.environ, "XDG_RUNTIME_DIR": str(runtime), "XDG_STATE_HOME": str(workdir / "state"),
                "PYTHONPATH": str(ROOT)}
-        daemon = start_daemon(workdir, env)
+        modes, config = full_setup(workdir, stack) if args.full else (MODES, "")
+        daemon = start_daemon(workdir, env, modes, config)
         try:
+            subprocess.run([*MODESWITCH, "--config", str(workdir / "config.yaml"), "desk"], env=env, check=True,
+                           stdout=subprocess.DEVNULL)
             report_status(workdir, env, args.runs)
             report_idle(daemon.pid, args.idle_seconds)
         finally:
