@@ -57,6 +57,7 @@ def wait_for(check: Callable[[], bool], what: str, limit: float = 20.0) -> None:
 
 
 def proc_state(pid: int) -> str | None:
+    """The process's state letter from /proc/PID/stat, None once it is gone (reaped)."""
     try:
         stat = Path(f"/proc/{pid}/stat").read_text()
     except FileNotFoundError:

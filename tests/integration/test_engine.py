@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import pytest
+from daemon_fixtures import proc_state
 
 from modeswitch.backends.hooks import HookRunner
 from modeswitch.backends.lookingglass import ViewerSupervisor
@@ -46,15 +47,6 @@ async def eventually(check: Callable[[], Awaitable[bool]], what: str, limit: flo
         if time.monotonic() > deadline:
             raise AssertionError(f"gave up waiting for {what}")
         await asyncio.sleep(0.02)
-
-
-def proc_state(pid: int) -> str | None:
-    """The process's state letter from /proc/PID/stat, None once it is gone (reaped)."""
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except FileNotFoundError:
-        return None
-    return stat.rsplit(")", 1)[1].split()[0]
 
 
 async def gone(pid: int) -> bool:
