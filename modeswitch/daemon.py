@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from modeswitch import ipc
-from modeswitch.compose import build_seat
+from modeswitch.compose import build_seat, uses
 from modeswitch.config import Config, load_config
 from modeswitch.control import ControlServer
 from modeswitch.coordinator import Coordinator
@@ -41,6 +41,7 @@ class Daemon:
         self.seat: Seat | None = None
         self.coordinator: Coordinator | None = None
         self.triggers: Any = None
+        self.usb_watch: Any = None
         self._reload_timer: asyncio.TimerHandle | None = None
         self._tasks: set[asyncio.Task[Any]] = set()
 
@@ -57,6 +58,7 @@ class Daemon:
             self._install_signals()
             watcher.start()
             await self._start_triggers()
+            self._sync_usb_watch()
             notify(READY="1", STATUS=self._status_line(), MAINPID=str(os.getpid()))
             log.info("ready on %s; seat is %s", self.paths.socket, self._status_line())
             await self.stopping.wait()
@@ -64,6 +66,7 @@ class Daemon:
             notify(STOPPING="1")
             watcher.stop()
             await self._stop_triggers()
+            self._sync_usb_watch(stopping=True)
             await server.stop()
             await self.coordinator.shutdown()
             await self.seat.backends.close()
@@ -135,6 +138,7 @@ class Daemon:
         if (old.combos, old.hotplug, old.trigger_threshold) != (config.combos, config.hotplug,
                                                                   config.trigger_threshold):
             self._spawn(self._restart_triggers())
+        self._sync_usb_watch()
         log.info("config reloaded: %d mode(s)", len(config.modes))
         return {"modes": sorted(config.modes)}
 
@@ -210,6 +214,26 @@ class Daemon:
         """New combos or hotplug rules: readers are cheap, so start them afresh."""
         await self._stop_triggers()
         await self._start_triggers()
+
+    def _sync_usb_watch(self, stopping: bool = False) -> None:
+        """A pad unplugged or replugged in the mode it belongs to is no reason to switch, but
+        its hostdev needs a usb re-plan. Watch only while some mode names USB devices and
+        there is a VM backend to hold them."""
+        wanted = (not stopping and uses(self.config, "usb") and self.seat is not None
+                  and self.seat.backends.vm is not None)
+        if wanted and self.usb_watch is None:
+            from modeswitch.triggers.usbwatch import UsbWatcher
+
+            watch = UsbWatcher(lambda action, what: self._on_backend_event("usb", f"{action} {what}"))
+            try:
+                watch.start(self._loop)
+            except OSError as exc:
+                log.error("cannot watch USB devices, replugged pads wait for the next switch: %s", exc)
+                return
+            self.usb_watch = watch
+        elif not wanted and self.usb_watch is not None:
+            self.usb_watch.stop()
+            self.usb_watch = None
 
     def _spawn(self, work: Coroutine[Any, Any, None]) -> None:
         task = self._loop.create_task(work)
