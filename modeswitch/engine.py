@@ -104,7 +104,7 @@ class Engine:
             raise
         finally:
             result.duration_ms = (time.perf_counter() - began) * 1000
-            if record is not None and (result.steps or result.notes or not result.ok):
+            if record is not None and (result.steps or not result.ok):
                 record(result)
         return result
 

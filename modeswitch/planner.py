@@ -8,6 +8,7 @@ acquisitions (attach, audio, display) → viewer start → after-hooks.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import replace
 from typing import Any
 
 from modeswitch.errors import ModeswitchError, SinkMissing
@@ -80,9 +81,13 @@ def scoped(mode: Mode, parts: frozenset[str]) -> Mode:
     """The mode limited to some subsystems, for reconciling after an event.
 
     A new audio stream must not start a VM the user shut down, so event-driven
-    reconciliation plans only the part the event is about, and never runs hooks.
+    reconciliation plans only the part the event is about, and never runs hooks. Its USB
+    rules are all optional: after an unplug the stale hostdev must go even though the pad a
+    rule names is missing.
     """
     keep: dict[str, Any] = {name: getattr(mode, name) if name in parts else None for name in _PARTS}
+    if keep["usb"] is not None:
+        keep["usb"] = tuple(replace(rule, optional=True) for rule in keep["usb"])
     return Mode(name=mode.name, source=mode.source, **keep)
 
 

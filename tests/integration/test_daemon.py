@@ -89,7 +89,7 @@ def test_switch_through_the_cli_and_the_socket(daemon: tuple[Tree, subprocess.Po
     assert again["result"]["ok"] is True and again["result"]["steps"] == []  # already in place
 
     plan = request(tree.socket, {"verb": "plan", "mode": "desk"})["result"]
-    assert plan == {"target": "desk", "groups": [
+    assert plan == {"target": "desk", "notes": [], "groups": [
         [{"kind": "viewer.start", "target": "looking-glass", "description": "start Looking Glass"}],
         [{"kind": "hook", "target": "touch", "description": f"after-hook touch {tree.files}/desk"}]]}
 
@@ -108,8 +108,8 @@ def test_status_and_history_json_keys(daemon: tuple[Tree, subprocess.Popen[bytes
     assert done.returncode == 0, done.stderr
     records = json.loads(done.stdout)["records"]
     assert len(records) == 1
-    assert sorted(records[0]) == ["duration_ms", "error", "failed_step", "id", "ok", "rolled_back", "source",
-                                  "started", "steps", "target"]
+    assert sorted(records[0]) == ["duration_ms", "error", "failed_step", "id", "notes", "ok", "rolled_back",
+                                  "source", "started", "steps", "target"]
     assert sorted(records[0]["steps"][0]) == ["description", "duration_ms", "error", "kind", "ok", "target"]
     assert (records[0]["target"], records[0]["ok"], records[0]["source"]) == ("desk", True, "cli")
     through_daemon = request(tree.socket, {"verb": "history", "n": 5})["result"]["records"]

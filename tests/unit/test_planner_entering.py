@@ -34,3 +34,20 @@ def test_hooks_follow_entering(state: SeatState, mode: Mode, entering: bool, exp
     if expected:
         assert result.steps[0].description == "before-hook notify-send tv"
         assert result.steps[-1].description == "after-hook touch /tmp/tv"
+
+
+def test_reconcile_detaches_the_stale_hostdev_of_a_named_pad_that_was_unplugged() -> None:
+    """A full switch refuses a named pad that is missing; reconciling after the unplug must
+    still clean up its hostdev, so scoped() makes every rule optional."""
+    from modeswitch.errors import PlanError
+    from modeswitch.model import AttachedUsb, UsbMatch, VmObservation, VmPower
+    from modeswitch.planner import scoped
+
+    pad = UsbMatch("couch pad", vendor=0x045E, product=0x028E)
+    mode = Mode("tv", vm=VmPower.RUNNING, usb=(pad,), hooks=HOOKS)
+    stale = AttachedUsb(0x045E, 0x028E, 1, 5, "<hostdev/>", "ua-modeswitch-045e-028e-001-005")
+    state = SeatState(vm=VmObservation("win11", True, "running", usb=(stale,)), host_usb=())
+    with pytest.raises(PlanError):
+        plan(state, mode, [mode])
+    result = plan(state, scoped(mode, frozenset({"usb"})), [mode])
+    assert [(s.kind, s.target) for s in result.steps] == [(StepKind.USB_DETACH, "045e:028e@001.005")]
