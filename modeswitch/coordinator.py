@@ -36,6 +36,19 @@ class Coordinator:
         self.seat = seat
         self.machine = Machine(seat.config.toggle, seat.config.default_mode)
 
+    def recover(self) -> str | None:
+        """After a crash mid-switch, go back to the mode the seat was leaving: whatever half
+        of the switch had run (pads attached, audio moved) is planned away by that request."""
+        marker = self.seat.in_flight.take_interrupted()
+        if marker is None:
+            return None
+        previous, target = marker.get("previous"), marker.get("target")
+        log.warning("a switch to %s was interrupted (pid %s died)", target, marker.get("pid"))
+        if not isinstance(previous, str) or previous not in self.seat.config.modes:
+            return None
+        self.request(previous, f"recovery: the switch to {target} was interrupted")
+        return previous
+
     async def sync_from_world(self) -> None:
         """Where is the seat? Read it back instead of trusting memory (start-up, VM events)."""
         mode = await self.seat.current_mode(self.seat.last_applied())

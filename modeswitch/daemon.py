@@ -55,6 +55,7 @@ class Daemon:
         watcher = ConfigWatcher(self._watched_paths(), self._config_changed)
         try:
             await self.coordinator.sync_from_world()
+            self.coordinator.recover()
             self._install_signals()
             watcher.start()
             await self._start_triggers()

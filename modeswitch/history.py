@@ -44,3 +44,30 @@ class HistoryLog:
         temporary = self.path.with_suffix(".tmp")
         temporary.write_text("".join(keep), encoding="utf-8")
         os.replace(temporary, self.path)
+
+
+class InFlight:
+    """The transition in progress, on disk: if the process dies mid-switch, the next daemon
+    finds the marker and can put the seat back into the mode it was leaving."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def begin(self, target: str, previous: str | None) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        temporary = self.path.with_suffix(".tmp")
+        temporary.write_text(json.dumps({"target": target, "previous": previous, "pid": os.getpid()}))
+        os.replace(temporary, self.path)
+
+    def end(self) -> None:
+        self.path.unlink(missing_ok=True)
+
+    def take_interrupted(self) -> dict[str, Any] | None:
+        """The marker a dead process left, removed as it is read; None if there is none."""
+        try:
+            marker = json.loads(self.path.read_text())
+        except (OSError, json.JSONDecodeError):
+            self.path.unlink(missing_ok=True)
+            return None
+        self.path.unlink(missing_ok=True)
+        return marker if isinstance(marker, dict) else None

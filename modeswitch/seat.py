@@ -23,7 +23,7 @@ from modeswitch.backends.base import (
 from modeswitch.config import Config
 from modeswitch.engine import Engine, TransitionResult
 from modeswitch.errors import ModeswitchError, UnknownMode
-from modeswitch.history import HistoryLog
+from modeswitch.history import HistoryLog, InFlight
 from modeswitch.model import Mode, Plan, SeatState
 from modeswitch.planner import matching_modes, plan, scoped
 from modeswitch.yamlnodes import suggest
@@ -62,6 +62,7 @@ class Seat:
         self.backends = backends
         self.history = history
         self.engine = Engine(backends.executors(), config.step_timeout)
+        self.in_flight = InFlight(history.path.with_name("in-flight.json"))
 
     @property
     def modes(self) -> list[Mode]:
@@ -99,7 +100,13 @@ class Seat:
     ) -> TransitionResult:
         """Plan and run; a PlanError propagates (nothing was applied), a failed step rolls back."""
         _, steps = await self.plan(name, parts, current)
-        return await self.engine.run(steps, source, record=lambda result: self.history.append(result.as_dict()))
+        if steps.empty:
+            return await self.engine.run(steps, source)
+        self.in_flight.begin(name, current)
+        try:
+            return await self.engine.run(steps, source, record=lambda result: self.history.append(result.as_dict()))
+        finally:
+            self.in_flight.end()  # also after a rollback or a cancel: only a dead process leaves it
 
     async def current_mode(self, preferred: Iterable[str] = ()) -> str | None:
         """Which mode is in place in the world right now, preferring the last one applied."""
