@@ -44,6 +44,9 @@ class Daemon:
         self.usb_watch: Any = None
         self._reload_timer: asyncio.TimerHandle | None = None
         self._tasks: set[asyncio.Task[Any]] = set()
+        # the socket is up before the backends (to refuse a second daemon early); requests
+        # that come in meanwhile wait for the seat instead of finding none
+        self.ready = asyncio.Event()
 
     async def run(self) -> None:
         self._loop = asyncio.get_running_loop()
@@ -55,6 +58,7 @@ class Daemon:
         watcher = ConfigWatcher(self._watched_paths(), self._config_changed)
         try:
             await self.coordinator.sync_from_world()
+            self.ready.set()
             self.coordinator.recover()
             self._install_signals()
             watcher.start()
@@ -76,9 +80,10 @@ class Daemon:
     # --- requests -----------------------------------------------------------------------
 
     async def handle(self, verb: ipc.Verb, message: dict[str, Any]) -> dict[str, Any]:
-        assert self.coordinator is not None and self.seat is not None
         if verb is ipc.Verb.PING:
-            return {"pong": True, "pid": os.getpid()}
+            return {"pong": True, "pid": os.getpid(), "ready": self.ready.is_set()}
+        await self.ready.wait()
+        assert self.coordinator is not None and self.seat is not None
         if verb is ipc.Verb.STATUS:
             return await self.status()
         if verb is ipc.Verb.SWITCH:
