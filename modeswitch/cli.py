@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import logging
 import os
 import sys
 from pathlib import Path
@@ -17,7 +16,6 @@ from typing import TYPE_CHECKING, Any
 
 from modeswitch import __version__, ipc
 from modeswitch.errors import ConfigError, DaemonUnreachable, ModeswitchError, PlanError, UnknownMode
-from modeswitch.logsetup import JournalFormatter
 from modeswitch.paths import Paths, default_config_path
 from modeswitch.render import print_history, print_plan, print_result, print_status
 
@@ -75,7 +73,8 @@ def _switch_options(parser: argparse.ArgumentParser) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    _setup_logging(args.verbose, args.command == "daemon")
+    if args.verbose or args.command not in _THIN:
+        _setup_logging(args.verbose, args.command == "daemon")
     try:
         return _dispatch(args)
     except ConfigError as exc:
@@ -90,13 +89,27 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         return 130
     except Exception as exc:  # a bug: one line for the user, the traceback with -v
-        logging.getLogger("modeswitch").debug("internal error", exc_info=True)
+        if args.verbose:
+            import traceback
+
+            traceback.print_exc()
         print(f"modeswitch: internal error: {type(exc).__name__}: {exc} (rerun with -v for details)",
               file=sys.stderr)
         return EXIT_FAILED
 
 
+# Commands that are a single request when a daemon runs: logging (~8 ms of imports) is set up
+# only if they fall back to doing the work in this process.
+_THIN = {"status", "plan", "history", "reload", "tv", "desk", "toggle", "switch"}
+
+
 def _setup_logging(verbose: bool, daemon: bool) -> None:
+    import logging
+
+    from modeswitch.logsetup import JournalFormatter
+
+    if logging.getLogger().handlers:
+        return
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(JournalFormatter() if os.environ.get("JOURNAL_STREAM") else
                          logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
@@ -224,6 +237,7 @@ def _status(args: argparse.Namespace, paths: Paths) -> int:
             return EXIT_OK
         except DaemonUnreachable:
             pass  # a stale socket: fall through and look at the world directly
+    _setup_logging(args.verbose, False)
     from modeswitch.inprocess import status_in_process
 
     result = status_in_process(_load(args), paths)
@@ -248,6 +262,7 @@ def _plan(args: argparse.Namespace, paths: Paths) -> int:
             return EXIT_OK
         except DaemonUnreachable:
             pass
+    _setup_logging(args.verbose, False)
     from modeswitch.inprocess import plan_in_process
 
     result = plan_in_process(_load(args), paths, args.mode)
@@ -266,6 +281,7 @@ def _switch(args: argparse.Namespace, paths: Paths, mode: str) -> int:
             result = None
         if result is not None:
             return _report(result, args.json)
+    _setup_logging(args.verbose, False)
     from modeswitch.inprocess import switch_in_process
 
     return _report(switch_in_process(_load(args), paths, mode), args.json)
