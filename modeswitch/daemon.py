@@ -53,17 +53,25 @@ class Daemon:
         self.paths.ensure_runtime()
         server = ControlServer(self.paths.socket, self.handle)
         await server.start()  # first, so a second daemon is refused before touching anything
-        self.seat = await build_seat(self.config, self.paths, self._on_backend_event)
-        self.coordinator = Coordinator(self.seat)
+        try:
+            self.seat = await build_seat(self.config, self.paths, self._on_backend_event)
+            self.coordinator = Coordinator(self.seat)
+            await self._serve()
+        finally:
+            await server.stop()
+            log.info("stopped")
+
+    async def _serve(self) -> None:
+        assert self.coordinator is not None and self.seat is not None
         watcher = ConfigWatcher(self._watched_paths(), self._config_changed)
         try:
             await self.coordinator.sync_from_world()
-            self.ready.set()
-            self.coordinator.recover()
             self._install_signals()
             watcher.start()
             await self._start_triggers()
             self._sync_usb_watch()
+            self.ready.set()  # status now shows the pads being read, too
+            self.coordinator.recover()
             notify(READY="1", STATUS=self._status_line(), MAINPID=str(os.getpid()))
             log.info("ready on %s; seat is %s", self.paths.socket, self._status_line())
             await self.stopping.wait()
@@ -72,10 +80,8 @@ class Daemon:
             watcher.stop()
             await self._stop_triggers()
             self._sync_usb_watch(stopping=True)
-            await server.stop()
             await self.coordinator.shutdown()
             await self.seat.backends.close()
-            log.info("stopped")
 
     # --- requests -----------------------------------------------------------------------
 
@@ -107,8 +113,9 @@ class Daemon:
         observed = await self.seat.observe()
         if observed.vm is not None:
             self.coordinator.vm_state = observed.vm.state
+        pads = [asdict(pad) for pad in self.triggers.pads] if self.triggers is not None else []
         return {**self.coordinator.status(), "daemon": {"pid": os.getpid(), "socket": str(self.paths.socket)},
-                "config": str(self.config.path), "seat": asdict(observed)}
+                "config": str(self.config.path), "seat": asdict(observed), "pads": pads}
 
     def request(self, action: str, source: str) -> None:
         """For triggers: fire and forget; the outcome is logged and written to history."""

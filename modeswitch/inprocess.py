@@ -69,7 +69,7 @@ def status_in_process(config: Config, paths: Paths) -> dict[str, Any]:
         current = await seat.current_mode(seat.last_applied())
         return {"mode": current, "phase": "idle" if current else "unknown", "target": None,
                 "pending": None, "error": None, "daemon": None, "config": str(config.path),
-                "seat": asdict(observed)}
+                "seat": asdict(observed), "pads": []}
 
     return _with_seat(config, paths, work)
 

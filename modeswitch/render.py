@@ -54,6 +54,8 @@ def print_status(status: dict[str, Any]) -> None:
     seat = status.get("seat") or {}
     _print_vm(seat.get("vm"))
     _print_audio(seat.get("audio"))
+    for pad in status.get("pads") or []:
+        print(f"pad:     {pad['name']} ({pad['vendor']:04x}:{pad['product']:04x}) {pad['path']}")
     viewer = seat.get("viewer")
     if viewer is not None:
         state = f"running (pid {viewer['pid']})" if viewer["running"] else "stopped"

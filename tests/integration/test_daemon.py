@@ -100,7 +100,8 @@ def test_status_and_history_json_keys(daemon: tuple[Tree, subprocess.Popen[bytes
     done = tree.cli("status", "--json")
     assert done.returncode == 0, done.stderr
     result = json.loads(done.stdout)
-    assert sorted(result) == ["config", "daemon", "error", "mode", "pending", "phase", "seat", "target"]
+    assert sorted(result) == ["config", "daemon", "error", "mode", "pads", "pending", "phase", "seat", "target"]
+    assert result["pads"] == []  # no combos or hotplug rules: no pad is read
     assert (result["mode"], result["phase"], result["daemon"]["pid"]) == ("desk", "idle", proc.pid)
     assert sorted(result["seat"]["viewer"]) == ["pid", "restarts", "running"]
 

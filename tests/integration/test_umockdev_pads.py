@@ -78,6 +78,7 @@ def test_replugged_pad_is_read_again_and_unplug_ends_its_reader(hotplug):
 
 def test_daemon_switches_on_a_combo_and_on_a_pad_plugged_in(daemon):
     assert daemon["started_in"] == "desk"
+    assert daemon["pads_read"] == ["Microsoft X-Box 360 pad"]  # the DualSense touchpad is no pad
     assert daemon["combo_switched_to_tv"]
     assert daemon["combo_toggled_back"]
     assert daemon["hotplug_switched_to_tv"]

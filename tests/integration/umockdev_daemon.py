@@ -73,7 +73,8 @@ def select_start(rig: Rig, pad: Plugged) -> None:
 
 
 def scenario(rig: Rig, pad: Plugged, cli: Cli) -> dict[str, Any]:
-    result: dict[str, Any] = {"started_in": cli.json("status")["mode"]}
+    status = cli.json("status")
+    result: dict[str, Any] = {"started_in": status["mode"], "pads_read": [p["name"] for p in status["pads"]]}
     select_start(rig, pad)
     result["combo_switched_to_tv"] = cli.mode_becomes("tv")
     select_start(rig, pad)
