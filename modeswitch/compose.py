@@ -28,9 +28,14 @@ def uses(config: Config, part: str) -> bool:
 
 
 async def build_backends(
-    config: Config, paths: Paths, on_event: EventHandler | None = None, *, resident: bool = True
+    config: Config, paths: Paths, on_event: EventHandler | None = None, *, resident: bool = True,
+    tolerate_unreachable: bool | None = None,
 ) -> BackendSet:
-    """`resident` is False for the one-shot CLI: the viewer must then outlive the process."""
+    """`resident` is False for the one-shot CLI: the viewer must then outlive the process.
+
+    An unreachable libvirt is tolerated (observed as disconnected) by the daemon and by
+    `status`, which report it; a one-shot switch or plan fails on it with one line instead."""
+    tolerate = resident if tolerate_unreachable is None else tolerate_unreachable
     backends = BackendSet(hooks=HookRunner())
     if uses(config, "viewer"):
         default_argv = next((m.viewer.argv for m in config.modes.values() if m.viewer and m.viewer.run), None)
@@ -39,7 +44,7 @@ async def build_backends(
             stop_on_close=resident,
         )
     if any(needs_vm(mode) for mode in config.modes.values()):
-        await _add_vm(backends, config, on_event, resident)
+        await _add_vm(backends, config, on_event, tolerate, resident)
     if uses(config, "audio"):
         await _add_audio(backends, config, on_event)
     if uses(config, "display"):
@@ -49,7 +54,9 @@ async def build_backends(
     return backends
 
 
-async def _add_vm(backends: BackendSet, config: Config, on_event: EventHandler | None, resident: bool) -> None:
+async def _add_vm(
+    backends: BackendSet, config: Config, on_event: EventHandler | None, tolerate: bool, resident: bool
+) -> None:
     from modeswitch.backends.libvirt import LibvirtBackend
     from modeswitch.backends.usb_sysfs import SysfsUsbInventory
 
@@ -58,10 +65,12 @@ async def _add_vm(backends: BackendSet, config: Config, on_event: EventHandler |
     try:
         await vm.connect()
     except ModeswitchError as exc:
-        if not resident:
+        if not tolerate:
             raise
-        # the daemon stays up: status shows the VM as unreachable and a later switch says why
-        log.error("libvirt: %s", exc)
+        # status shows the VM as unreachable and a switch says why; a daemon keeps trying
+        if resident:
+            log.error("libvirt: %s; retrying in the background", exc)
+            vm.connect_in_background()
     backends.vm, backends.usb = vm, inventory
 
 
@@ -80,7 +89,9 @@ def _forward(part: str, on_event: EventHandler | None) -> Callable[[Any], None]:
 
 
 async def build_seat(
-    config: Config, paths: Paths, on_event: EventHandler | None = None, *, resident: bool = True
+    config: Config, paths: Paths, on_event: EventHandler | None = None, *, resident: bool = True,
+    tolerate_unreachable: bool | None = None,
 ) -> Seat:
-    backends = await build_backends(config, paths, on_event, resident=resident)
+    backends = await build_backends(config, paths, on_event, resident=resident,
+                                    tolerate_unreachable=tolerate_unreachable)
     return Seat(config, backends, HistoryLog(paths.history))

@@ -39,9 +39,9 @@ def transition_lock(paths: Paths) -> Iterator[None]:
         os.close(fd)
 
 
-def _with_seat(config: Config, paths: Paths, work: Callable[[Seat], Awaitable[T]]) -> T:
+def _with_seat(config: Config, paths: Paths, work: Callable[[Seat], Awaitable[T]], *, observing: bool = False) -> T:
     async def run() -> T:
-        seat = await build_seat(config, paths, resident=False)
+        seat = await build_seat(config, paths, resident=False, tolerate_unreachable=observing)
         try:
             return await work(seat)
         finally:
@@ -71,7 +71,7 @@ def status_in_process(config: Config, paths: Paths) -> dict[str, Any]:
                 "pending": None, "error": None, "daemon": None, "config": str(config.path),
                 "seat": asdict(observed), "pads": []}
 
-    return _with_seat(config, paths, work)
+    return _with_seat(config, paths, work, observing=True)
 
 
 def plan_in_process(config: Config, paths: Paths, mode: str) -> dict[str, Any]:

@@ -88,7 +88,6 @@ class LibvirtBackend:
         self._held_keys = held_keys or EvdevHeldKeys()
         self._start_timeout, self._key_timeout, self._poll = start_timeout, key_timeout, poll
         self._conn = Connection(uri, domain, on_event, backoff)
-        self._version = 0
         self._handlers: dict[StepKind, Callable[[Step], Awaitable[None]]] = {
             StepKind.VM_START: self._power_on, StepKind.VM_RESUME: self._power_on,
             StepKind.USB_ATTACH: self._usb_attach, StepKind.USB_DETACH: self._usb_detach,
@@ -102,11 +101,14 @@ class LibvirtBackend:
     async def connect(self) -> None:
         """Open the connection; BackendError (one line, with a hint) when that is impossible."""
         await self._conn.open()
-        self._version = await self._conn.lib_version()
-        if self._version < MINIMUM_LIBVIRT:
+        if self._conn.version < MINIMUM_LIBVIRT:
             await self._conn.close()
-            raise BackendError(f"libvirt {_version(self._version)} is too old",
+            raise BackendError(f"libvirt {_version(self._conn.version)} is too old",
                                f"modeswitch needs libvirt >= {_version(MINIMUM_LIBVIRT)}")
+
+    def connect_in_background(self) -> None:
+        """After a failed connect(): keep trying; RECONNECTED is reported when it works."""
+        self._conn.keep_trying()
 
     async def close(self) -> None:
         await self._conn.close()
@@ -219,7 +221,7 @@ class LibvirtBackend:
         """Native evdev devices from the live XML, plus our input-linux objects from QMP."""
         live = xml if xml is not None else await self._conn.call(dom.XMLDesc, 0)
         held: Held = [(attached, fragment) for attached, fragment in parse_native_inputs(live)]
-        if self._version >= NATIVE_EVDEV_HOTPLUG:
+        if self._conn.version >= NATIVE_EVDEV_HOTPLUG:
             return held
         objects = our_input_objects(await self._qmp(dom, qmp_list_objects()))
         for object_id in objects:
@@ -239,7 +241,7 @@ class LibvirtBackend:
             return
         await self._wait_keys_released(path)
         grab_all, repeat = bool(step.args.get("grab_all", True)), bool(step.args.get("repeat", True))
-        if self._version >= NATIVE_EVDEV_HOTPLUG:
+        if self._conn.version >= NATIVE_EVDEV_HOTPLUG:
             await self._conn.call(dom.attachDeviceFlags, evdev_input_xml(path, grab_all, toggle, repeat), LIVE)
             return
         try:

@@ -131,8 +131,11 @@ def open_connection(uri: str) -> libvirt.virConnect:
         conn = libvirt.open(uri)
     except libvirt.libvirtError as err:
         raise connect_error(uri, err) from None
-    with contextlib.suppress(libvirt.libvirtError):
-        conn.setKeepAlive(5, 3)  # remote URIs: notice a dead peer; local drivers refuse, fine
+    if "+" in uri.split(":", 1)[0]:
+        # qemu+ssh://, qemu+tcp://: notice a dead peer. Not for local URIs, where a dead
+        # libvirtd closes the socket anyway and keepalive would wake an idle daemon every 5 s.
+        with contextlib.suppress(libvirt.libvirtError):
+            conn.setKeepAlive(5, 3)
     return conn
 
 
@@ -164,6 +167,7 @@ class Connection:
         self._reconnecting: asyncio.Task[None] | None = None
         self._closing = False
         self.error: str | None = None
+        self.version = 0  # of the libvirt that runs the VM, read on every (re)connect
 
     @property
     def connected(self) -> bool:
@@ -176,9 +180,20 @@ class Connection:
 
     async def open(self) -> None:
         ensure_event_loop(EVENT_IMPL)
-        conn = await self.run(open_connection, self.uri)
+        try:
+            conn = await self.run(open_connection, self.uri)
+        except BackendError as err:
+            self.error = str(err)
+            raise
         await self.run(self._register, conn)
+        self.version = int(await self.run(conn.getLibVersion))
         self._conn, self.error = conn, None
+
+    def keep_trying(self) -> None:
+        """Not reachable at start (libvirtd comes up after the session, say): keep trying in
+        the background, with the same backoff as after a lost connection."""
+        if self._conn is None and self._reconnecting is None and not self._closing:
+            self._reconnecting = asyncio.get_running_loop().create_task(self._reconnect())
 
     def _register(self, conn: libvirt.virConnect) -> None:
         conn.registerCloseCallback(self._closed, None)
@@ -227,12 +242,6 @@ class Connection:
                 continue
             self._on_event(VmEvent.RECONNECTED)
             return
-
-    async def lib_version(self) -> int:
-        """The version of the libvirt that runs the VM (the daemon's, for remote URIs)."""
-        if self._conn is None:
-            raise BackendError(f"libvirt is not connected: {self.error}")
-        return int(await self.call(self._conn.getLibVersion))
 
     async def domain(self) -> libvirt.virDomain:
         if self._conn is None:

@@ -4,7 +4,7 @@ restarted; the backend reports it, keeps answering observe(), reconnects and rea
 from __future__ import annotations
 
 import shutil
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import libvirt
 import pytest
@@ -14,6 +14,7 @@ from modeswitch.backends.libvirt import LibvirtBackend
 from modeswitch.backends.libvirt_conn import VmEvent
 from modeswitch.backends.usb_sysfs import SysfsUsbInventory
 from modeswitch.embedded import domain_xml
+from modeswitch.errors import BackendError
 
 
 @pytest.fixture
@@ -47,3 +48,28 @@ def test_connection_loss_is_reported_and_recovered(daemon: PrivateLibvirtd) -> N
     finally:
         run(backend.close())
 
+
+
+def test_libvirt_not_up_yet_at_start_is_retried_in_the_background(daemon: PrivateLibvirtd) -> None:
+    """A daemon started before libvirtd (login order) must not stay disconnected forever."""
+    events = Events()
+    daemon.stop()
+    backend = LibvirtBackend(daemon.uri, "win11", SysfsUsbInventory(daemon.home / "no-usb"),
+                             events, backoff=(0.05, 0.2))
+    try:
+        with pytest.raises(BackendError, match="cannot reach libvirt"):
+            run(backend.connect())
+        down = run(backend.observe())
+        assert (down.connected, down.state) == (False, "unknown")
+        assert down.error is not None and "cannot reach libvirt" in down.error
+        run(_in_loop(backend.connect_in_background))
+        daemon.start()
+        run(events.wait(VmEvent.RECONNECTED))
+        up = run(backend.observe())
+        assert (up.connected, up.state, up.error) == (True, "shutoff", None)
+    finally:
+        run(backend.close())
+
+
+async def _in_loop(call: Callable[[], None]) -> None:
+    call()
