@@ -51,9 +51,8 @@ class Coordinator:
 
     async def sync_from_world(self) -> None:
         """Where is the seat? Read it back instead of trusting memory (start-up, VM events)."""
-        mode = await self.seat.current_mode(self.seat.last_applied())
-        self.state = self.machine.observed(self.state, mode)
         observed = await self.seat.observe()
+        self.state = self.machine.observed(self.state, self.seat.locate(observed))
         self.vm_state = observed.vm.state if observed.vm else None
 
     def request(self, action: str, source: str) -> asyncio.Future[Outcome]:
@@ -117,10 +116,6 @@ class Coordinator:
             return
         if result.steps:
             log.info("reconciled %s after %s: %d step(s)", ",".join(sorted(parts)), reason, len(result.steps))
-
-    async def wait_idle(self) -> None:
-        while self._task is not None and not self._task.done():
-            await asyncio.shield(self._task)
 
     async def shutdown(self) -> None:
         """Cancel a running transition (the engine rolls back what it did) and fail waiters."""

@@ -98,7 +98,7 @@ class Daemon:
             return await self.coordinator.request(action, source)
         if verb is ipc.Verb.PLAN:
             _, steps = await self.seat.plan(_text(message, "mode"), current=self.coordinator.state.mode)
-            return plan_as_dict(steps)
+            return steps.as_dict()
         if verb is ipc.Verb.HISTORY:
             count = message.get("n", 10)
             if not isinstance(count, int) or not 0 <= count <= 10000:
@@ -264,12 +264,6 @@ def _text(message: dict[str, Any], key: str) -> str:
     if not isinstance(value, str) or not value or len(value) > 200:
         raise ModeswitchError(f"'{key}' must be a non-empty string")
     return value
-
-
-def plan_as_dict(steps: Any) -> dict[str, Any]:
-    return {"target": steps.target, "notes": list(steps.notes), "groups": [
-        [{"kind": s.kind.value, "target": s.target, "description": s.description} for s in group]
-        for group in steps.groups]}
 
 
 async def run_daemon(config: Config, paths: Paths, config_path: Path | None) -> int:

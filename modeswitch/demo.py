@@ -20,7 +20,6 @@ from modeswitch.backends.hooks import HookRunner
 from modeswitch.backends.lookingglass import ViewerSupervisor
 from modeswitch.config import load_config
 from modeswitch.coordinator import Coordinator
-from modeswitch.daemon import plan_as_dict
 from modeswitch.embedded import EmbeddedVm
 from modeswitch.history import HistoryLog
 from modeswitch.model import SeatState
@@ -100,7 +99,7 @@ async def _cycle(seat: Seat) -> int:
     for target in ("desk", "tv", "desk"):
         print(f"\n=== switching to {target} ===")
         _, plan = await seat.plan(target, current=coordinator.state.mode)
-        print_plan(plan_as_dict(plan))
+        print_plan(plan.as_dict())
         outcome: dict[str, Any] = await coordinator.request(target, "demo")
         print_result(outcome)
         failures += not outcome.get("ok")

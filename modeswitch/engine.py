@@ -10,7 +10,7 @@ import asyncio
 import logging
 import time
 import uuid
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -77,9 +77,6 @@ class Engine:
         for executor in executors:
             for kind in executor.kinds:
                 self.executors[kind] = executor
-
-    def replace_executors(self, executors: Mapping[StepKind, StepExecutor]) -> None:
-        self.executors.update(executors)
 
     async def run(
         self, plan: Plan, source: str, record: Callable[[TransitionResult], None] | None = None

@@ -53,10 +53,11 @@ def _with_seat(config: Config, paths: Paths, work: Callable[[Seat], Awaitable[T]
 def switch_in_process(config: Config, paths: Paths, action: str) -> dict[str, Any]:
     async def work(seat: Seat) -> dict[str, Any]:
         machine = Machine(config.toggle, config.default_mode)
-        current = await seat.current_mode(seat.last_applied())
+        observed = await seat.observe()
+        current = seat.locate(observed)
         target = machine.resolve(action, MachineState(mode=current))
         seat.mode(target)
-        result = await seat.switch(target, "cli (in-process)", current=current)
+        result = await seat.switch(target, "cli (in-process)", current=current, state=observed)
         return {**result.as_dict(), "error_type": None if result.ok else "TransitionFailed"}
 
     with transition_lock(paths):
@@ -66,7 +67,7 @@ def switch_in_process(config: Config, paths: Paths, action: str) -> dict[str, An
 def status_in_process(config: Config, paths: Paths) -> dict[str, Any]:
     async def work(seat: Seat) -> dict[str, Any]:
         observed = await seat.observe()
-        current = await seat.current_mode(seat.last_applied())
+        current = seat.locate(observed)
         return {"mode": current, "phase": "idle" if current else "unknown", "target": None,
                 "pending": None, "error": None, "daemon": None, "config": str(config.path),
                 "seat": asdict(observed), "pads": []}
@@ -75,10 +76,9 @@ def status_in_process(config: Config, paths: Paths) -> dict[str, Any]:
 
 
 def plan_in_process(config: Config, paths: Paths, mode: str) -> dict[str, Any]:
-    from modeswitch.daemon import plan_as_dict
-
     async def work(seat: Seat) -> dict[str, Any]:
-        _, steps = await seat.plan(mode, current=await seat.current_mode(seat.last_applied()))
-        return plan_as_dict(steps)
+        observed = await seat.observe()
+        _, steps = await seat.plan(mode, current=seat.locate(observed), state=observed)
+        return steps.as_dict()
 
     return _with_seat(config, paths, work)

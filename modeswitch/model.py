@@ -305,3 +305,9 @@ class Plan:
     @property
     def empty(self) -> bool:
         return not self.steps
+
+    def as_dict(self) -> dict[str, Any]:
+        """The shape `modeswitch plan --json` prints and the daemon's plan verb returns."""
+        return {"target": self.target, "notes": list(self.notes), "groups": [
+            [{"kind": s.kind.value, "target": s.target, "description": s.description} for s in group]
+            for group in self.groups]}

@@ -8,8 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Iterable
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Any
 
 from modeswitch.backends.base import (
@@ -84,7 +83,8 @@ class Seat:
         return SeatState(vm=vm, host_usb=host_usb, audio=audio, viewer=viewer, display=display)
 
     async def plan(
-        self, name: str, parts: frozenset[str] | None = None, current: str | None = None
+        self, name: str, parts: frozenset[str] | None = None, current: str | None = None,
+        state: SeatState | None = None,
     ) -> tuple[SeatState, Plan]:
         """`current` is the mode in place; entering another one (or leaving an unknown
         state) runs its hooks. `parts` limits the plan to some subsystems, without hooks."""
@@ -92,14 +92,16 @@ class Seat:
         entering = parts is None and current != name
         if parts is not None:
             target = scoped(target, parts)
-        state = await self.observe()
+        state = state if state is not None else await self.observe()
         return state, plan(state, target, self.modes, entering=entering)
 
     async def switch(
-        self, name: str, source: str, parts: frozenset[str] | None = None, current: str | None = None
+        self, name: str, source: str, parts: frozenset[str] | None = None, current: str | None = None,
+        state: SeatState | None = None,
     ) -> TransitionResult:
-        """Plan and run; a PlanError propagates (nothing was applied), a failed step rolls back."""
-        _, steps = await self.plan(name, parts, current)
+        """Plan (from `state` when the caller just observed it) and run; a PlanError propagates
+        (nothing was applied), a failed step rolls back."""
+        _, steps = await self.plan(name, parts, current, state)
         if steps.empty:
             return await self.engine.run(steps, source)
         self.in_flight.begin(name, current)
@@ -108,16 +110,15 @@ class Seat:
         finally:
             self.in_flight.end()  # also after a rollback or a cancel: only a dead process leaves it
 
-    async def current_mode(self, preferred: Iterable[str] = ()) -> str | None:
-        """Which mode is in place in the world right now, preferring the last one applied."""
-        found = matching_modes(await self.observe(), self.modes)
-        for name in [*preferred, self.config.default_mode]:
+    def locate(self, state: SeatState) -> str | None:
+        """Which mode `state` is in. Several can match (a mode that leaves a part alone fits
+        more seats), so prefer the one applied last, then the default."""
+        found = matching_modes(state, self.modes)
+        last_applied = [r["target"] for r in reversed(self.history.tail(20)) if r.get("ok")][:1]
+        for name in [*last_applied, self.config.default_mode]:
             if name in found:
                 return name
         return found[0] if found else None
-
-    def last_applied(self) -> list[str]:
-        return [r["target"] for r in reversed(self.history.tail(20)) if r.get("ok")][:1]
 
 
 async def _maybe(backend: Any) -> Any:
@@ -128,7 +129,3 @@ async def _maybe(backend: Any) -> Any:
     except ModeswitchError as exc:
         log.warning("observing %s failed: %s", type(backend).__name__, exc)
         return None
-
-
-def state_as_dict(state: SeatState) -> dict[str, Any]:
-    return asdict(state)
