@@ -55,11 +55,16 @@ class Cli:
                               env=self.env, timeout=30, check=False)
         return json.loads(done.stdout) if done.returncode == 0 else None
 
+    def daemon_status(self) -> Any:
+        """Status as the daemon answers it; None while the CLI could only look in-process."""
+        status = self.json("status")
+        return status if status is not None and status.get("daemon") is not None else None
+
     def mode_becomes(self, mode: str) -> bool:
         """Asks the daemon until it reports `mode` (the transition runs on its own loop)."""
         deadline = time.monotonic() + WAIT
         while time.monotonic() < deadline:
-            status = self.json("status")
+            status = self.daemon_status()
             if status is not None and status.get("mode") == mode and status.get("phase") == "idle":
                 return True
             time.sleep(0.05)
@@ -73,7 +78,7 @@ def select_start(rig: Rig, pad: Plugged) -> None:
 
 
 def scenario(rig: Rig, pad: Plugged, cli: Cli) -> dict[str, Any]:
-    status = cli.json("status")
+    status = cli.daemon_status()
     result: dict[str, Any] = {"started_in": status["mode"], "pads_read": [p["name"] for p in status["pads"]]}
     select_start(rig, pad)
     result["combo_switched_to_tv"] = cli.mode_becomes("tv")
@@ -98,7 +103,7 @@ def main(workdir: Path) -> dict[str, Any]:
                               start_new_session=True)
     try:
         deadline = time.monotonic() + WAIT
-        while cli.json("status") is None and time.monotonic() < deadline:
+        while cli.daemon_status() is None and time.monotonic() < deadline:
             time.sleep(0.05)
         result = scenario(rig, pad, cli)
     finally:
