@@ -20,7 +20,7 @@ import time
 
 from modeswitch.backends.audio import PulseAudioBackend
 from modeswitch.model import Step, StepKind
-from modeswitch.private_pulse import PrivatePulse
+from modeswitch.sandbox.private_pulse import PrivatePulse
 
 TV = ("alsa_output.pci-0000_03_00.1.hdmi-stereo", "HDMI TV")
 DESK = ("alsa_output.usb-Generic_USB_Audio-00.analog-stereo", "Desk Speakers")

@@ -15,7 +15,8 @@ import statistics
 import time
 from collections.abc import Callable
 
-from modeswitch.combos import (
+from modeswitch.model import ComboSpec
+from modeswitch.triggers.combos import (
     ABS_HAT0X,
     ABS_HAT0Y,
     ABS_RX,
@@ -29,7 +30,6 @@ from modeswitch.combos import (
     ChordDetector,
     PadMapper,
 )
-from modeswitch.config import ComboSpec
 
 COMBOS = [ComboSpec(("BTN_SELECT", "BTN_START"), "toggle"),
           ComboSpec(("BTN_TL2", "BTN_TR2", "BTN_DPAD_DOWN"), "tv"),

@@ -30,7 +30,7 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-MODESWITCH = [sys.executable, "-m", "modeswitch.cli"]
+MODESWITCH = [sys.executable, "-m", "modeswitch.cli.main"]
 
 MODES = {
     "desk.yaml": "looking_glass: {run: true, argv: [sleep, '100000']}\n",
@@ -71,8 +71,8 @@ def watch_idle(pid: int, seconds: float) -> tuple[float, int, int]:
 
 def full_setup(workdir: Path, stack: contextlib.ExitStack) -> tuple[dict[str, str], str]:
     """An embedded libvirt root with a defined VM and a private PulseAudio: modes and config."""
-    from modeswitch.embedded import QEMU_CONF, domain_xml
-    from modeswitch.private_pulse import PrivatePulse
+    from modeswitch.sandbox.embedded_vm import QEMU_CONF, domain_xml
+    from modeswitch.sandbox.private_pulse import PrivatePulse
 
     root = workdir / "vmroot"
     (root / "etc").mkdir(parents=True)

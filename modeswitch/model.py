@@ -132,6 +132,29 @@ class Mode:
 # --- observations: what backends read back from the world -------------------------------
 
 
+# --- triggers: what the config asks of combos and hotplug ---------------------------------
+
+GAMEPAD = "gamepad"
+
+
+@dataclass(frozen=True)
+class ComboSpec:
+    buttons: tuple[str, ...]  # evdev code names, e.g. ("BTN_SELECT", "BTN_START")
+    action: str  # a mode name or "toggle"
+    hold: float = 0.0
+    cancel_on_other: bool = True
+
+
+@dataclass(frozen=True)
+class HotplugRule:
+    mode: str
+    kind: str | None = GAMEPAD
+    vendor: int | None = None
+    product: int | None = None
+    debounce: float = 2.0
+    only_when_vm_running: bool = False
+
+
 @dataclass(frozen=True)
 class UsbDevice:
     """A USB device present on the host, as read from sysfs."""

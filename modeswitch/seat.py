@@ -19,13 +19,13 @@ from modeswitch.backends.base import (
     ViewerBackend,
     VmBackend,
 )
-from modeswitch.config import Config
+from modeswitch.config.loader import Config
+from modeswitch.config.yamlnodes import suggest
 from modeswitch.engine import Engine, TransitionResult
 from modeswitch.errors import ModeswitchError, UnknownMode
 from modeswitch.history import HistoryLog, InFlight
 from modeswitch.model import Mode, Plan, SeatState
-from modeswitch.planner import matching_modes, plan, scoped
-from modeswitch.yamlnodes import suggest
+from modeswitch.planner.plan import matching_modes, plan, scoped
 
 log = logging.getLogger(__name__)
 

@@ -21,7 +21,7 @@ import pulsectl
 
 from modeswitch.errors import BackendError
 from modeswitch.model import AudioObservation, Card, CardProfile, Sink, Step, StepKind, Stream
-from modeswitch.plan_audio import describe_sinks
+from modeswitch.observed import describe_sinks
 
 T = TypeVar("T")
 BACKOFF_FIRST = 0.05

@@ -14,10 +14,10 @@ from pathlib import Path
 
 import evdev
 
-from modeswitch.buttons import CANONICAL
-from modeswitch.combos import ChordDetector, Fire
-from modeswitch.config import ComboSpec, HotplugRule
+from modeswitch.model import ComboSpec, HotplugRule
 from modeswitch.triggers.base import Requester, SeatView
+from modeswitch.triggers.buttons import CANONICAL
+from modeswitch.triggers.combos import ChordDetector, Fire
 from modeswitch.triggers.hotplug import (
     HotplugRules,
     UdevInputWatcher,

@@ -16,7 +16,7 @@ from pathlib import Path
 import evdev
 import pyudev
 
-from modeswitch.config import GAMEPAD, HotplugRule
+from modeswitch.model import GAMEPAD, HotplugRule
 from modeswitch.triggers.base import Requester, SeatView
 from modeswitch.triggers.pads import InputIdentity
 

@@ -21,7 +21,7 @@ from typing import Any, Protocol
 import evdev
 from evdev import ecodes
 
-from modeswitch.combos import AxisRange, PadMapper
+from modeswitch.triggers.combos import AxisRange, PadMapper
 
 log = logging.getLogger(__name__)
 

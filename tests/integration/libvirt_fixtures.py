@@ -22,10 +22,10 @@ from typing import Any, TypeVar
 import libvirt
 import pytest
 
-from modeswitch.backends.libvirt import LibvirtBackend
-from modeswitch.backends.libvirt_conn import VmEvent
-from modeswitch.embedded import EmbeddedVm
+from modeswitch.backends.libvirt.backend import LibvirtBackend
+from modeswitch.backends.libvirt.connection import VmEvent
 from modeswitch.model import Step, StepKind, UsbDevice
+from modeswitch.sandbox.embedded_vm import EmbeddedVm
 
 T = TypeVar("T")
 GUARD = 20.0  # seconds before a wait is declared hung; a hang guard, not a timing assertion

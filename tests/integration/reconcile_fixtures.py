@@ -12,7 +12,7 @@ from typing import Any
 import pulsectl
 from daemon_fixtures import Tree, make_tree, subreaper
 
-from modeswitch.private_pulse import PrivatePulse
+from modeswitch.sandbox.private_pulse import PrivatePulse
 
 HDMI = ("alsa_output.pci-0000_03_00.1.hdmi-stereo", "HDMI TV")
 DESK = ("alsa_output.usb-Generic_USB_Audio-00.analog-stereo", "Desk speakers")

@@ -13,7 +13,7 @@ from pulse_fixtures import DESK, TV, Recorder, placement, switch
 from modeswitch.backends.audio import AudioEvent, PulseAudioBackend
 from modeswitch.errors import PlanError
 from modeswitch.model import AudioTarget
-from modeswitch.private_pulse import PrivatePulse
+from modeswitch.sandbox.private_pulse import PrivatePulse
 
 WANT_TV = AudioTarget("*hdmi-stereo")
 

@@ -12,8 +12,8 @@ from pulse_fixtures import DESK, HEADSET, TV, TV2, placement, switch, undo
 from modeswitch.backends.audio import PulseAudioBackend, unreachable
 from modeswitch.errors import BackendError, PlanError
 from modeswitch.model import AudioTarget, SinkMatchBy, Step, StepKind
-from modeswitch.plan_audio import plan_audio
-from modeswitch.private_pulse import PrivatePulse
+from modeswitch.planner.audio import plan_audio
+from modeswitch.sandbox.private_pulse import PrivatePulse
 
 
 def by_description(pattern: str) -> AudioTarget:

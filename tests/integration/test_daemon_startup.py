@@ -14,7 +14,7 @@ from pathlib import Path
 
 from daemon_fixtures import MODESWITCH, make_tree, request, wait_for
 
-from modeswitch.embedded import QEMU_CONF, domain_xml
+from modeswitch.sandbox.embedded_vm import QEMU_CONF, domain_xml
 
 
 def define_vm(root: Path) -> str:

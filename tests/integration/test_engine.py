@@ -20,7 +20,7 @@ from daemon_fixtures import proc_state
 
 from modeswitch.backends.hooks import HookRunner
 from modeswitch.backends.lookingglass import ViewerSupervisor
-from modeswitch.config import Config
+from modeswitch.config.loader import Config
 from modeswitch.errors import BackendError
 from modeswitch.history import HistoryLog
 from modeswitch.model import Hook, Hooks, Mode, Step, StepKind, ViewerSpec

@@ -26,14 +26,14 @@ from libvirt_fixtures import (
     vm,  # noqa: F401  (module fixture)
 )
 
-from modeswitch.backends.libvirt import LibvirtBackend
-from modeswitch.backends.libvirt_conn import VmEvent
+from modeswitch.backends.libvirt.backend import LibvirtBackend
+from modeswitch.backends.libvirt.connection import VmEvent
+from modeswitch.backends.libvirt.domain_xml import HostdevXml, StandInXml, parse_usb
 from modeswitch.backends.usb_sysfs import SysfsUsbInventory, write_usb_tree
-from modeswitch.embedded import EmbeddedVm, domain_xml, stand_in_pads
 from modeswitch.errors import BackendError, PlanError
-from modeswitch.libvirt_xml import HostdevXml, StandInXml, parse_usb
 from modeswitch.model import Mode, SeatState, Step, StepKind, UsbMatch, VmPower
-from modeswitch.plan_vm import plan_vm
+from modeswitch.planner.vm import plan_vm
+from modeswitch.sandbox.embedded_vm import EmbeddedVm, domain_xml, stand_in_pads
 
 SYSFS_HOST = Path(__file__).resolve().parent.parent / "fixtures" / "sysfs" / "host"
 TV = Mode("tv", vm=VmPower.RUNNING, usb=(UsbMatch("pads", kind="gamepad"),))

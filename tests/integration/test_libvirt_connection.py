@@ -10,11 +10,11 @@ import libvirt
 import pytest
 from libvirt_fixtures import Events, PrivateLibvirtd, run
 
-from modeswitch.backends.libvirt import LibvirtBackend
-from modeswitch.backends.libvirt_conn import VmEvent
+from modeswitch.backends.libvirt.backend import LibvirtBackend
+from modeswitch.backends.libvirt.connection import VmEvent
 from modeswitch.backends.usb_sysfs import SysfsUsbInventory
-from modeswitch.embedded import domain_xml
 from modeswitch.errors import BackendError
+from modeswitch.sandbox.embedded_vm import domain_xml
 
 
 @pytest.fixture

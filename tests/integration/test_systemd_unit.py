@@ -7,7 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from modeswitch.userfiles import install_unit, systemd_unit
+from modeswitch.cli.userfiles import install_unit, systemd_unit
 
 MODESWITCH = Path(sys.executable).parent / "modeswitch"
 

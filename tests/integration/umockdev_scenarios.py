@@ -17,8 +17,8 @@ from typing import Any
 from evdev import ecodes as e
 from umockdev_devices import Plugged, Rig
 
-from modeswitch.config import ComboSpec, HotplugRule
-from modeswitch.triggers import GamepadTriggers
+from modeswitch.model import ComboSpec, HotplugRule
+from modeswitch.triggers.gamepads import GamepadTriggers
 
 SELECT_START = ComboSpec(buttons=("BTN_SELECT", "BTN_START"), action="toggle")
 TRIGGERS_HELD = ComboSpec(buttons=("BTN_TL2", "BTN_TR2", "BTN_DPAD_DOWN"), action="tv", hold=0.3)

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from modeswitch.combos import (
+from modeswitch.model import ComboSpec
+from modeswitch.triggers.combos import (
     ABS_HAT0X,
     ABS_HAT0Y,
     ABS_RX,
@@ -17,7 +18,6 @@ from modeswitch.combos import (
     ChordDetector,
     PadMapper,
 )
-from modeswitch.config import ComboSpec
 
 SELECT_START = ComboSpec(buttons=("BTN_SELECT", "BTN_START"), action="toggle")
 HELD_MODE = ComboSpec(buttons=("BTN_MODE", "BTN_SOUTH"), action="tv", hold=1.0)

@@ -14,7 +14,7 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from modeswitch.config import load_config, shipped_modes_dir
+from modeswitch.config.loader import load_config, shipped_modes_dir
 from modeswitch.errors import ConfigError
 from modeswitch.model import SinkMatchBy, VmPower
 

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from modeswitch.libvirt_xml import (
+from modeswitch.backends.libvirt.domain_xml import (
     HostdevXml,
     StandInXml,
     evdev_input_xml,

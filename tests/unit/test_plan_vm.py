@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from modeswitch.backends.libvirt.domain_xml import usb_alias
 from modeswitch.errors import PlanError
-from modeswitch.libvirt_xml import usb_alias
 from modeswitch.model import (
     AttachedInput,
     AttachedUsb,
@@ -18,7 +18,7 @@ from modeswitch.model import (
     VmObservation,
     VmPower,
 )
-from modeswitch.plan_vm import plan_vm
+from modeswitch.planner.vm import plan_vm
 
 PAD_A = UsbDevice(0x045E, 0x028E, 1, 7, "1-3", None, "Controller", "gamepad")
 PAD_B = UsbDevice(0x045E, 0x028E, 1, 8, "1-4", None, "Controller", "gamepad")

@@ -27,7 +27,7 @@ from modeswitch.model import (
     VmObservation,
     VmPower,
 )
-from modeswitch.planner import matching_modes, plan, scoped
+from modeswitch.planner.plan import matching_modes, plan, scoped
 
 VIEWER_ARGV = ("sleep", "1000")
 RUNNING = ViewerObservation(running=True, pid=4242)

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 import pytest
 from evdev import ecodes as e
 
-from modeswitch.config import HotplugRule
+from modeswitch.model import HotplugRule
 from modeswitch.triggers.hotplug import HotplugRules, is_event_node
 from modeswitch.triggers.pads import InputIdentity, drain, is_gamepad
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from modeswitch.backends.usb_sysfs import FakeUsbDevice, SysfsUsbInventory, write_usb_tree
-from modeswitch.embedded import stand_in_pads
+from modeswitch.sandbox.embedded_vm import stand_in_pads
 
 HOST = Path(__file__).resolve().parent.parent / "fixtures" / "sysfs" / "host"
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from modeswitch.backends.display import build_argv, check_layout, parse_query
+from modeswitch.backends.display.x11 import build_argv, check_layout, parse_query
 from modeswitch.errors import BackendError
 from modeswitch.model import DisplayObservation, OutputSetting
 

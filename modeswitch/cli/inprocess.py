@@ -14,8 +14,8 @@ from contextlib import contextmanager
 from dataclasses import asdict
 from typing import Any, TypeVar
 
-from modeswitch.compose import build_seat
-from modeswitch.config import Config
+from modeswitch.config.loader import Config
+from modeswitch.daemon.compose import build_seat
 from modeswitch.errors import ModeswitchError
 from modeswitch.machine import Machine, MachineState
 from modeswitch.paths import Paths

@@ -18,14 +18,14 @@ from typing import Any
 from modeswitch.backends.audio import PulseAudioBackend
 from modeswitch.backends.hooks import HookRunner
 from modeswitch.backends.lookingglass import ViewerSupervisor
-from modeswitch.config import load_config
+from modeswitch.cli.render import print_plan, print_result
+from modeswitch.config.loader import load_config
 from modeswitch.coordinator import Coordinator
-from modeswitch.embedded import EmbeddedVm
 from modeswitch.history import HistoryLog
 from modeswitch.model import SeatState
 from modeswitch.paths import Paths
-from modeswitch.private_pulse import PrivatePulse
-from modeswitch.render import print_plan, print_result
+from modeswitch.sandbox.embedded_vm import EmbeddedVm
+from modeswitch.sandbox.private_pulse import PrivatePulse
 from modeswitch.seat import BackendSet, Seat
 
 HDMI_SINK = ("alsa_output.pci-0000_03_00.1.hdmi-stereo", "HDMI TV")

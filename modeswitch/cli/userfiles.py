@@ -7,7 +7,7 @@ import shutil
 import subprocess
 from pathlib import Path
 
-from modeswitch.config import shipped_modes_dir
+from modeswitch.config.loader import shipped_modes_dir
 from modeswitch.errors import ModeswitchError
 
 CONFIG_TEMPLATE = """\

@@ -16,6 +16,7 @@ from modeswitch.model import (
     VmObservation,
     VmPower,
 )
+from modeswitch.observed import describe_host_usb
 
 
 def usb_matches(rule: UsbMatch, device: UsbDevice) -> bool:
@@ -26,11 +27,6 @@ def usb_matches(rule: UsbMatch, device: UsbDevice) -> bool:
         and (rule.port is None or rule.port == device.port)
         and (rule.kind is None or rule.kind == device.kind)
     )
-
-
-def describe_host_usb(devices: Iterable[UsbDevice]) -> str:
-    listed = [f"{d.vendor:04x}:{d.product:04x} {d.name or '?'} (port {d.port})" for d in devices]
-    return "present: " + ("; ".join(listed) if listed else "no USB devices")
 
 
 def wanted_usb(mode: Mode, host: tuple[UsbDevice, ...]) -> tuple[UsbDevice, ...]:

@@ -17,10 +17,8 @@ import libvirt
 import libvirt_qemu
 
 from modeswitch.backends.base import UsbInventory
-from modeswitch.backends.held_keys import EvdevHeldKeys, HeldKeys
-from modeswitch.backends.libvirt_conn import Connection, VmEvent
-from modeswitch.errors import BackendError
-from modeswitch.libvirt_xml import (
+from modeswitch.backends.libvirt.connection import Connection, VmEvent
+from modeswitch.backends.libvirt.domain_xml import (
     GRAB_TOGGLES,
     HostdevXml,
     UsbDeviceXml,
@@ -35,8 +33,10 @@ from modeswitch.libvirt_xml import (
     qmp_object_del,
     qmp_result,
 )
+from modeswitch.backends.libvirt.held_keys import EvdevHeldKeys, HeldKeys
+from modeswitch.errors import BackendError
 from modeswitch.model import AttachedInput, AttachedUsb, Step, StepKind, VmObservation
-from modeswitch.plan_vm import describe_host_usb
+from modeswitch.observed import describe_host_usb
 
 __all__ = ["LibvirtBackend", "VmEvent"]
 

@@ -12,11 +12,11 @@ from typing import Any
 
 from modeswitch.backends.hooks import HookRunner
 from modeswitch.backends.lookingglass import ViewerSupervisor
-from modeswitch.config import Config
+from modeswitch.config.loader import Config
 from modeswitch.errors import ModeswitchError
 from modeswitch.history import HistoryLog
 from modeswitch.paths import Paths
-from modeswitch.plan_vm import needs_vm
+from modeswitch.planner.vm import needs_vm
 from modeswitch.seat import BackendSet, Seat
 
 EventHandler = Callable[[str, Any], None]
@@ -48,7 +48,7 @@ async def build_backends(
     if uses(config, "audio"):
         await _add_audio(backends, config, on_event)
     if uses(config, "display"):
-        from modeswitch.backends.display import XrandrBackend
+        from modeswitch.backends.display.x11 import XrandrBackend
 
         backends.display = XrandrBackend()  # the session's $DISPLAY, read when it is used
     return backends
@@ -57,7 +57,7 @@ async def build_backends(
 async def _add_vm(
     backends: BackendSet, config: Config, on_event: EventHandler | None, tolerate: bool, resident: bool
 ) -> None:
-    from modeswitch.backends.libvirt import LibvirtBackend
+    from modeswitch.backends.libvirt.backend import LibvirtBackend
     from modeswitch.backends.usb_sysfs import SysfsUsbInventory
 
     inventory = SysfsUsbInventory()

@@ -12,13 +12,16 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from modeswitch.buttons import resolve_button
+from modeswitch.config.yamlnodes import Node, read_document, suggest
 from modeswitch.errors import ConfigError
 from modeswitch.model import (
+    GAMEPAD,
     AudioTarget,
+    ComboSpec,
     EvdevInput,
     Hook,
     Hooks,
+    HotplugRule,
     Mode,
     OutputSetting,
     SinkMatchBy,
@@ -28,30 +31,9 @@ from modeswitch.model import (
     WhenMissing,
 )
 from modeswitch.paths import default_config_path
-from modeswitch.yamlnodes import Node, read_document, suggest
+from modeswitch.triggers.buttons import resolve_button
 
 TOGGLE = "toggle"
-GAMEPAD = "gamepad"
-
-
-@dataclass(frozen=True)
-class ComboSpec:
-    buttons: tuple[str, ...]  # evdev code names, e.g. ("BTN_SELECT", "BTN_START")
-    action: str  # a mode name or "toggle"
-    hold: float = 0.0
-    cancel_on_other: bool = True
-
-
-@dataclass(frozen=True)
-class HotplugRule:
-    mode: str
-    kind: str | None = GAMEPAD
-    vendor: int | None = None
-    product: int | None = None
-    debounce: float = 2.0
-    only_when_vm_running: bool = False
-
-
 @dataclass(frozen=True)
 class Config:
     path: Path | None = None
@@ -71,7 +53,7 @@ class Config:
 
 def shipped_modes_dir() -> Path:
     """The example modes: the repo's modes/ in a checkout, share/modeswitch/modes when installed."""
-    checkout = Path(__file__).resolve().parent.parent / "modes"
+    checkout = Path(__file__).resolve().parents[2] / "modes"
     if checkout.is_dir():
         return checkout
     return Path(sys.prefix) / "share" / "modeswitch" / "modes"

@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
-from modeswitch.config import ComboSpec
+from modeswitch.model import ComboSpec
 
 EV_KEY = 0x01
 EV_ABS = 0x03

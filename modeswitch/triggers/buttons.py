@@ -5,7 +5,7 @@ Pure data plus lookup, so config validation can check combos without importing e
 
 from __future__ import annotations
 
-from modeswitch.yamlnodes import suggest
+from modeswitch.config.yamlnodes import suggest
 
 # canonical name -> evdev code name. Triggers and d-pad are listed as buttons; the reader
 # turns analog triggers and hat axes into presses of these (see triggers/gamepads.py).

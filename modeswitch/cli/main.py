@@ -15,12 +15,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from modeswitch import __version__, ipc
+from modeswitch.cli.render import print_history, print_plan, print_result, print_status
 from modeswitch.errors import ConfigError, DaemonUnreachable, ModeswitchError, PlanError, UnknownMode
 from modeswitch.paths import Paths, default_config_path
-from modeswitch.render import print_history, print_plan, print_result, print_status
 
 if TYPE_CHECKING:
-    from modeswitch.config import Config
+    from modeswitch.config.loader import Config
 
 EXIT_OK, EXIT_USER, EXIT_FAILED, EXIT_DAEMON = 0, 1, 2, 3
 _USER_ERRORS = {"ConfigError", "UnknownMode", "PlanError", "ModeswitchError", "ProtocolError", "PermissionDenied"}
@@ -106,7 +106,7 @@ _THIN = {"status", "plan", "history", "reload", "tv", "desk", "toggle", "switch"
 def _setup_logging(verbose: bool, daemon: bool) -> None:
     import logging
 
-    from modeswitch.logsetup import JournalFormatter
+    from modeswitch.cli.logsetup import JournalFormatter
 
     if logging.getLogger().handlers:
         return
@@ -123,18 +123,18 @@ def _dispatch(args: argparse.Namespace) -> int:
     if command == "check":
         return _check(args)
     if command == "init":
-        from modeswitch.userfiles import init_config
+        from modeswitch.cli.userfiles import init_config
 
         print(init_config(args.config or default_config_path()))
         return EXIT_OK
     if command == "udev-rules":
-        from modeswitch.userfiles import udev_rules
+        from modeswitch.cli.userfiles import udev_rules
 
         print(udev_rules(install=args.install), end="")
         return EXIT_OK
     if command == "systemd-unit":
+        from modeswitch.cli.userfiles import install_unit, systemd_unit
         from modeswitch.paths import xdg_dir
-        from modeswitch.userfiles import install_unit, systemd_unit
 
         executable = Path(sys.argv[0]).resolve()
         text = install_unit(executable, xdg_dir("XDG_CONFIG_HOME", ".config")) if args.install \
@@ -145,7 +145,7 @@ def _dispatch(args: argparse.Namespace) -> int:
         # The embedded libvirt driver logs to our stderr; its "tainted" warnings are about the
         # demo's own root-run QEMU and monitor use. Errors still show. Read at libvirt import.
         os.environ.setdefault("LIBVIRT_LOG_OUTPUTS", "4:stderr")
-        from modeswitch.demo import run_demo
+        from modeswitch.cli.demo import run_demo
 
         return run_demo()
     paths = Paths.from_environment()
@@ -190,7 +190,7 @@ def _check(args: argparse.Namespace) -> int:
 
 
 def _load(args: argparse.Namespace) -> Config:
-    from modeswitch.config import load_config  # yaml and the model load only when needed
+    from modeswitch.config.loader import load_config  # yaml and the model load only when needed
 
     return load_config(args.config, required=args.config is not None)
 
@@ -198,7 +198,7 @@ def _load(args: argparse.Namespace) -> Config:
 def _daemon(args: argparse.Namespace, paths: Paths) -> int:
     import asyncio
 
-    from modeswitch.daemon import run_daemon
+    from modeswitch.daemon.service import run_daemon
 
     config = _load(args)
     return asyncio.run(run_daemon(config, paths, args.config))
@@ -238,7 +238,7 @@ def _status(args: argparse.Namespace, paths: Paths) -> int:
         except DaemonUnreachable:
             pass  # a stale socket: fall through and look at the world directly
     _setup_logging(args.verbose, False)
-    from modeswitch.inprocess import status_in_process
+    from modeswitch.cli.inprocess import status_in_process
 
     result = status_in_process(_load(args), paths)
     _print_json_or(result, args.json, print_status)
@@ -263,7 +263,7 @@ def _plan(args: argparse.Namespace, paths: Paths) -> int:
         except DaemonUnreachable:
             pass
     _setup_logging(args.verbose, False)
-    from modeswitch.inprocess import plan_in_process
+    from modeswitch.cli.inprocess import plan_in_process
 
     result = plan_in_process(_load(args), paths, args.mode)
     _print_json_or(result, args.json, print_plan)
@@ -282,7 +282,7 @@ def _switch(args: argparse.Namespace, paths: Paths, mode: str) -> int:
         if result is not None:
             return _report(result, args.json)
     _setup_logging(args.verbose, False)
-    from modeswitch.inprocess import switch_in_process
+    from modeswitch.cli.inprocess import switch_in_process
 
     return _report(switch_in_process(_load(args), paths, mode), args.json)
 

@@ -21,9 +21,9 @@ from modeswitch.model import (
     ViewerObservation,
     WhenMissing,
 )
-from modeswitch.plan_audio import plan_audio
-from modeswitch.plan_display import plan_display
-from modeswitch.plan_vm import plan_vm
+from modeswitch.planner.audio import plan_audio
+from modeswitch.planner.display import plan_display
+from modeswitch.planner.vm import plan_vm
 
 
 def plan(actual: SeatState, target: Mode, modes: Iterable[Mode], *, entering: bool = False) -> Plan:

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 from modeswitch.errors import BackendError
 from modeswitch.model import DisplayObservation, OutputSetting, Step, StepKind
-from modeswitch.plan_display import satisfied, unknown_outputs
+from modeswitch.observed import satisfied, unknown_outputs
 
 _HEADER = re.compile(
     r"^(?P<name>\S+) (?:connected|disconnected|unknown connection)(?P<primary> primary)?"

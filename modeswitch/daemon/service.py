@@ -16,16 +16,16 @@ from pathlib import Path
 from typing import Any
 
 from modeswitch import ipc
-from modeswitch.compose import build_seat, uses
-from modeswitch.config import Config, load_config
-from modeswitch.control import ControlServer
+from modeswitch.config.loader import Config, load_config
 from modeswitch.coordinator import Coordinator
+from modeswitch.daemon.compose import build_seat, uses
+from modeswitch.daemon.config_watch import ConfigWatcher
+from modeswitch.daemon.control import ControlServer
+from modeswitch.daemon.sdnotify import notify
 from modeswitch.errors import ConfigError, ModeswitchError
 from modeswitch.model import Step, StepKind
 from modeswitch.paths import Paths
-from modeswitch.sdnotify import notify
 from modeswitch.seat import Seat
-from modeswitch.watch import ConfigWatcher
 
 log = logging.getLogger(__name__)
 

@@ -19,11 +19,11 @@ from typing import Any, TypeVar
 
 import libvirt
 
-from modeswitch.backends.libvirt import LibvirtBackend
-from modeswitch.backends.libvirt_conn import EVENT_IMPL, VmEvent, ensure_event_loop
+from modeswitch.backends.libvirt.backend import LibvirtBackend
+from modeswitch.backends.libvirt.connection import EVENT_IMPL, VmEvent, ensure_event_loop
+from modeswitch.backends.libvirt.domain_xml import StandInXml
 from modeswitch.backends.usb_sysfs import FakeUsbDevice, SysfsUsbInventory, write_usb_tree
 from modeswitch.errors import BackendError
-from modeswitch.libvirt_xml import StandInXml
 
 T = TypeVar("T")
 

@@ -21,6 +21,7 @@ from modeswitch.model import (
     Step,
     StepKind,
 )
+from modeswitch.observed import describe_sinks
 
 ALSA_CARD_PREFIX = "alsa_card."
 ALSA_SINK_PREFIX = "alsa_output."
@@ -52,12 +53,6 @@ def matching_sinks(target: AudioTarget, sinks: tuple[Sink, ...], cards: tuple[Ca
         for name in profile_sink_names(card, profile)
     }
     return [s for s in sinks if fnmatchcase(s.description, target.pattern) or s.name in created]
-
-
-def describe_sinks(sinks: tuple[Sink, ...]) -> str:
-    if not sinks:
-        return "the server has no sinks"
-    return "sinks: " + "; ".join(f"{s.name} ({s.description})" for s in sinks)
 
 
 def _what(target: AudioTarget) -> str:
