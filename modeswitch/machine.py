@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from enum import StrEnum
 
-TOGGLE = "toggle"
+from modeswitch.model import TOGGLE
 
 
 class Phase(StrEnum):

@@ -135,6 +135,7 @@ class Mode:
 # --- triggers: what the config asks of combos and hotplug ---------------------------------
 
 GAMEPAD = "gamepad"
+TOGGLE = "toggle"  # the action that alternates between the two modes of the toggle pair
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,70 @@
+"""The `triggers:` part of config.yaml: button combos and hotplug rules."""
+
+from __future__ import annotations
+
+from modeswitch.config.modes import read_kind
+from modeswitch.config.yamlnodes import Node, suggest
+from modeswitch.model import (
+    GAMEPAD,
+    TOGGLE,
+    ComboSpec,
+    HotplugRule,
+)
+from modeswitch.triggers.buttons import resolve_button
+
+
+def read_triggers(node: Node, modes: set[str]) -> dict[str, object]:
+    keys = node.mapping({"combos", "hotplug"})
+    actions = modes | {TOGGLE}
+    combos = tuple(_read_combo(item, actions) for item in keys["combos"].items()) \
+        if "combos" in keys else ()
+    hotplug = tuple(_read_hotplug(item, modes) for item in keys["hotplug"].items()) \
+        if "hotplug" in keys else ()
+    return {"combos": combos, "hotplug": hotplug}
+
+
+def _read_combo(node: Node, actions: set[str]) -> ComboSpec:
+    keys = node.mapping({"buttons", "action", "hold", "cancel_on_other"})
+    for required in ("buttons", "action"):
+        if required not in keys:
+            raise node.error(f"a combo needs '{required}'", "e.g. {buttons: [select, start], action: toggle}")
+    buttons: list[str] = []
+    for item in keys["buttons"].items():
+        try:
+            buttons.append(resolve_button(item.string()))
+        except ValueError as exc:
+            raise item.error(f"unknown button '{item.scalar()}'", str(exc)) from None
+    if len(set(buttons)) < 1:
+        raise keys["buttons"].error("a combo needs at least one button")
+    action = keys["action"].string()
+    if action not in actions:
+        raise keys["action"].error(f"unknown action '{action}'", suggest(action, actions))
+    return ComboSpec(
+        buttons=tuple(dict.fromkeys(buttons)),
+        action=action,
+        hold=keys["hold"].number(0.0, 30.0) if "hold" in keys else 0.0,
+        cancel_on_other=keys["cancel_on_other"].boolean() if "cancel_on_other" in keys else True,
+    )
+
+
+def _read_hotplug(node: Node, modes: set[str]) -> HotplugRule:
+    keys = node.mapping({"mode", "kind", "vendor", "product", "debounce", "only_when_vm_running"})
+    if "mode" not in keys:
+        raise node.error("a hotplug rule needs 'mode'", "e.g. {kind: gamepad, mode: tv}")
+    mode = keys["mode"].string()
+    if mode not in modes:
+        raise keys["mode"].error(f"unknown mode '{mode}'", suggest(mode, modes))
+    kind = read_kind(keys["kind"]) if "kind" in keys else None
+    vendor = keys["vendor"].integer(0, 0xFFFF) if "vendor" in keys else None
+    product = keys["product"].integer(0, 0xFFFF) if "product" in keys else None
+    if kind is None and vendor is None:
+        kind = GAMEPAD
+    return HotplugRule(
+        mode=mode,
+        kind=kind,
+        vendor=vendor,
+        product=product,
+        debounce=keys["debounce"].number(0.0, 60.0) if "debounce" in keys else 2.0,
+        only_when_vm_running=keys["only_when_vm_running"].boolean()
+        if "only_when_vm_running" in keys else False,
+    )
