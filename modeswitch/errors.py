@@ -64,3 +64,13 @@ class DaemonUnreachable(ModeswitchError):
 
 class ProtocolError(ModeswitchError):
     """A control-socket message that is malformed, oversized or of the wrong version."""
+
+
+class ReloadRefused(ModeswitchError):
+    """A valid config whose wiring cannot be built (libvirt unreachable, sound server gone):
+    the daemon keeps the last good config and its backends."""
+
+
+class NoReply(ModeswitchError):
+    """The daemon took a request and stopped before answering. Never retried in-process: the
+    daemon may have run (and rolled back) the switch, and doing it again would run it twice."""

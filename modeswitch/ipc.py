@@ -12,7 +12,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
-from modeswitch.errors import DaemonUnreachable, ProtocolError
+from modeswitch.errors import DaemonUnreachable, NoReply, ProtocolError
 
 VERSION = 1
 MAX_MESSAGE = 64 * 1024  # a request is a few dozen bytes; anything near this is garbage
@@ -75,9 +75,9 @@ def call(path: Path, verb: Verb, timeout: float = 120.0, **fields: Any) -> dict[
     try:
         decoded = json.loads(reply)
     except json.JSONDecodeError:
-        raise DaemonUnreachable("the daemon sent an unreadable reply") from None
+        raise NoReply("the daemon sent an unreadable reply") from None
     if not isinstance(decoded, dict):
-        raise DaemonUnreachable("the daemon sent an unreadable reply")
+        raise NoReply("the daemon sent an unreadable reply")
     return decoded
 
 
@@ -87,9 +87,10 @@ def _read_line(sock: socket.socket) -> bytes:
         try:
             chunk = sock.recv(65536)
         except TimeoutError:
-            raise DaemonUnreachable("the daemon did not answer in time") from None
+            raise NoReply("the daemon did not answer in time", "see 'modeswitch status'") from None
         if not chunk:
-            raise DaemonUnreachable("the daemon closed the connection without answering")
+            raise NoReply("the daemon stopped before answering",
+                          "it rolls back a switch it could not finish; see 'modeswitch status' and 'history'")
         chunks.append(chunk)
         if chunk.endswith(b"\n"):
             return b"".join(chunks)

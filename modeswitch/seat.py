@@ -82,26 +82,26 @@ class Seat:
         host_usb = b.usb.scan() if b.usb is not None else ()
         return SeatState(vm=vm, host_usb=host_usb, audio=audio, viewer=viewer, display=display)
 
-    async def plan(
-        self, name: str, parts: frozenset[str] | None = None, current: str | None = None,
-        state: SeatState | None = None,
-    ) -> tuple[SeatState, Plan]:
-        """`current` is the mode in place; entering another one (or leaving an unknown
-        state) runs its hooks. `parts` limits the plan to some subsystems, without hooks."""
+    def plan(
+        self, name: str, parts: frozenset[str] | None = None, current: str | None = None, *,
+        state: SeatState,
+    ) -> Plan:
+        """The steps from the observed `state` to mode `name`. `current` is the mode in place;
+        entering another one (or leaving an unknown state) runs its hooks. `parts` limits the
+        plan to some subsystems, without hooks. Raises PlanError; nothing is applied then."""
         target = self.mode(name)
         entering = parts is None and current != name
         if parts is not None:
             target = scoped(target, parts)
-        state = state if state is not None else await self.observe()
-        return state, plan(state, target, self.modes, entering=entering)
+        return plan(state, target, self.modes, entering=entering)
 
     async def switch(
-        self, name: str, source: str, parts: frozenset[str] | None = None, current: str | None = None,
-        state: SeatState | None = None,
+        self, name: str, source: str, parts: frozenset[str] | None = None, current: str | None = None, *,
+        state: SeatState,
     ) -> TransitionResult:
-        """Plan (from `state` when the caller just observed it) and run; a PlanError propagates
-        (nothing was applied), a failed step rolls back."""
-        _, steps = await self.plan(name, parts, current, state)
+        """Plan from the observation the caller just made, and run: steps act on what was
+        observed instead of looking again. A PlanError propagates, a failed step rolls back."""
+        steps = self.plan(name, parts, current, state=state)
         if steps.empty:
             return await self.engine.run(steps, source)
         self.in_flight.begin(name, current)

@@ -44,6 +44,8 @@ class AudioBackend(StepExecutor, Protocol):
 
 
 class ViewerBackend(StepExecutor, Protocol):
+    grace: float  # seconds between SIGTERM and SIGKILL; a config reload may change it
+
     async def observe(self) -> ViewerObservation: ...
 
     async def close(self) -> None: ...

@@ -13,12 +13,11 @@ import asyncio
 import sys
 import tempfile
 from pathlib import Path
-from typing import Any
 
 from modeswitch.backends.audio import PulseAudioBackend
 from modeswitch.backends.hooks import HookRunner
 from modeswitch.backends.lookingglass import ViewerSupervisor
-from modeswitch.cli.render import print_plan, print_result
+from modeswitch.cli.render import print_outcome, print_plan
 from modeswitch.config.loader import load_config
 from modeswitch.coordinator import Coordinator
 from modeswitch.history import HistoryLog
@@ -93,17 +92,15 @@ async def _demo() -> int:
 
 async def _cycle(seat: Seat) -> int:
     coordinator = Coordinator(seat)
-    await coordinator.sync_from_world()
-    _print_state(coordinator, await seat.observe())
+    _print_state(coordinator, await coordinator.sync_from_world())
     failures = 0
     for target in ("desk", "tv", "desk"):
         print(f"\n=== switching to {target} ===")
-        _, plan = await seat.plan(target, current=coordinator.state.mode)
-        print_plan(plan.as_dict())
-        outcome: dict[str, Any] = await coordinator.request(target, "demo")
-        print_result(outcome)
-        failures += not outcome.get("ok")
-        _print_state(coordinator, await seat.observe())
+        print_plan((await coordinator.plan(target)).as_dict())
+        outcome = await coordinator.request(target, "demo")
+        print_outcome(outcome)
+        failures += not outcome.ok
+        _print_state(coordinator, await coordinator.observe())
     print("\nhistory:", len(seat.history.tail(10)), "transitions recorded;", "cleaning up")
     return 0 if failures == 0 else 2
 

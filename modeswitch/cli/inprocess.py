@@ -1,7 +1,8 @@
-"""The CLI's path when no daemon runs: the same Seat, run once, under an exclusive lock.
+"""The CLI's path when no daemon runs: the same Coordinator and Seat, run once, under a lock.
 
 The lock (flock on a file in the runtime dir) keeps two one-shot switches from interleaving;
-a viewer started here is left running on exit, and a later daemon adopts it.
+a viewer started here is left running on exit, and a later daemon adopts it. Everything else
+(resolve, validate, observe once, plan, run, outcome) is the daemon's code path, not a copy.
 """
 
 from __future__ import annotations
@@ -15,14 +16,14 @@ from dataclasses import asdict
 from typing import Any, TypeVar
 
 from modeswitch.config.loader import Config
+from modeswitch.coordinator import Coordinator
 from modeswitch.daemon.compose import build_seat
 from modeswitch.errors import ModeswitchError
-from modeswitch.machine import Machine, MachineState
+from modeswitch.model import SeatState
+from modeswitch.outcome import Outcome
 from modeswitch.paths import Paths
-from modeswitch.seat import Seat
 
 T = TypeVar("T")
-_LOCK_WAIT = 60.0
 
 
 @contextmanager
@@ -39,46 +40,39 @@ def transition_lock(paths: Paths) -> Iterator[None]:
         os.close(fd)
 
 
-def _with_seat(config: Config, paths: Paths, work: Callable[[Seat], Awaitable[T]], *, observing: bool = False) -> T:
+def _with_coordinator(config: Config, paths: Paths, work: Callable[[Coordinator, SeatState], Awaitable[T]], *,
+                      observing: bool = False) -> T:
+    """One look at the seat per command: `work` gets the observation that located the mode."""
     async def run() -> T:
         seat = await build_seat(config, paths, resident=False, tolerate_unreachable=observing)
         try:
-            return await work(seat)
+            coordinator = Coordinator(seat)
+            seen = await coordinator.sync_from_world()
+            return await work(coordinator, seen)
         finally:
             await seat.backends.close()
 
     return asyncio.run(run())
 
 
-def switch_in_process(config: Config, paths: Paths, action: str) -> dict[str, Any]:
-    async def work(seat: Seat) -> dict[str, Any]:
-        machine = Machine(config.toggle, config.default_mode)
-        observed = await seat.observe()
-        current = seat.locate(observed)
-        target = machine.resolve(action, MachineState(mode=current))
-        seat.mode(target)
-        result = await seat.switch(target, "cli (in-process)", current=current, state=observed)
-        return {**result.as_dict(), "error_type": None if result.ok else "TransitionFailed"}
+def switch_in_process(config: Config, paths: Paths, action: str) -> Outcome:
+    async def work(coordinator: Coordinator, seen: SeatState) -> Outcome:
+        return await coordinator.request(action, "cli (in-process)", seen=seen)
 
     with transition_lock(paths):
-        return _with_seat(config, paths, work)
+        return _with_coordinator(config, paths, work)
 
 
 def status_in_process(config: Config, paths: Paths) -> dict[str, Any]:
-    async def work(seat: Seat) -> dict[str, Any]:
-        observed = await seat.observe()
-        current = seat.locate(observed)
-        return {"mode": current, "phase": "idle" if current else "unknown", "target": None,
-                "pending": None, "error": None, "daemon": None, "config": str(config.path),
-                "seat": asdict(observed), "pads": []}
+    async def work(coordinator: Coordinator, seen: SeatState) -> dict[str, Any]:
+        return {**coordinator.status(), "daemon": None, "config": str(config.path),
+                "seat": asdict(seen), "pads": []}
 
-    return _with_seat(config, paths, work, observing=True)
+    return _with_coordinator(config, paths, work, observing=True)
 
 
 def plan_in_process(config: Config, paths: Paths, mode: str) -> dict[str, Any]:
-    async def work(seat: Seat) -> dict[str, Any]:
-        observed = await seat.observe()
-        _, steps = await seat.plan(mode, current=seat.locate(observed), state=observed)
-        return steps.as_dict()
+    async def work(coordinator: Coordinator, seen: SeatState) -> dict[str, Any]:
+        return (await coordinator.plan(mode, seen=seen)).as_dict()
 
-    return _with_seat(config, paths, work)
+    return _with_coordinator(config, paths, work)

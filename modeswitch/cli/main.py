@@ -1,8 +1,10 @@
 """The `modeswitch` command: a thin client of the daemon, in-process when none runs.
 
-Exit codes: 0 ok · 1 user error (bad config, unknown mode, target unreachable; nothing was
-changed) · 2 the transition failed and was rolled back · 3 the daemon was needed and is not
-reachable. Importing this module loads no backend: `status` through the daemon stays fast.
+Exit codes (modeswitch.outcome.ExitCode): 0 ok · 1 user error (bad config, unknown mode,
+target unreachable; nothing was changed) · 2 the transition failed and was rolled back (also
+when the daemon stopped mid-switch) · 3 the daemon was needed and is not reachable · 4 the
+request was superseded by a later one before it ran, and changed nothing.
+Importing this module loads no backend: `status` through the daemon stays fast.
 """
 
 from __future__ import annotations
@@ -15,15 +17,16 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from modeswitch import __version__, ipc
-from modeswitch.cli.render import print_history, print_plan, print_result, print_status
-from modeswitch.errors import ConfigError, DaemonUnreachable, ModeswitchError, PlanError, UnknownMode
+from modeswitch.cli.render import print_history, print_outcome, print_plan, print_status
+from modeswitch.errors import ConfigError, DaemonUnreachable, ModeswitchError, NoReply, PlanError, UnknownMode
+from modeswitch.outcome import ExitCode, Outcome
 from modeswitch.paths import Paths, default_config_path
 
 if TYPE_CHECKING:
     from modeswitch.config.loader import Config
 
-EXIT_OK, EXIT_USER, EXIT_FAILED, EXIT_DAEMON = 0, 1, 2, 3
-_USER_ERRORS = {"ConfigError", "UnknownMode", "PlanError", "ModeswitchError", "ProtocolError", "PermissionDenied"}
+EXIT_OK, EXIT_USER, EXIT_FAILED, EXIT_DAEMON = (int(code) for code in (
+    ExitCode.OK, ExitCode.USER_ERROR, ExitCode.ROLLED_BACK, ExitCode.DAEMON_UNREACHABLE))
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -32,7 +35,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Switch a VFIO seat between modes (TV, desk, ...) in one transaction.",
         epilog="Config: $XDG_CONFIG_HOME/modeswitch/config.yaml and modes/*.yaml. "
         "Exit codes: 0 ok, 1 user error (nothing changed), 2 transition failed and rolled back, "
-        "3 daemon unreachable.",
+        "3 daemon unreachable, 4 superseded by a later request (nothing changed).",
     )
     parser.add_argument("--config", type=Path, help=f"config file (default {default_config_path()})")
     parser.add_argument("-v", "--verbose", action="store_true", help="log debug details to stderr")
@@ -83,6 +86,9 @@ def main(argv: list[str] | None = None) -> int:
     except DaemonUnreachable as exc:
         print(f"modeswitch: {exc}", file=sys.stderr)
         return EXIT_DAEMON
+    except NoReply as exc:
+        print(f"modeswitch: {exc}", file=sys.stderr)
+        return EXIT_FAILED
     except (UnknownMode, PlanError, ModeswitchError) as exc:
         print(f"modeswitch: {exc}", file=sys.stderr)
         return EXIT_USER
@@ -205,17 +211,13 @@ def _daemon(args: argparse.Namespace, paths: Paths) -> int:
 
 
 def _daemon_call(paths: Paths, verb: ipc.Verb, **fields: Any) -> Any:
+    """The result of one request; an error reply means the daemon refused it and changed
+    nothing, which is a user error (exit 1) whatever its type."""
     reply = ipc.call(paths.socket, verb, **fields)
     if reply.get("ok"):
         return reply.get("result")
     error = reply.get("error") or {}
-    raise _RemoteError(str(error.get("type")), str(error.get("message")))
-
-
-class _RemoteError(ModeswitchError):
-    def __init__(self, kind: str, message: str) -> None:
-        super().__init__(message)
-        self.kind = kind
+    raise ModeswitchError(str(error.get("message")))
 
 
 def _print_json_or(result: Any, as_json: bool, human: Any) -> None:
@@ -235,8 +237,8 @@ def _status(args: argparse.Namespace, paths: Paths) -> int:
             result = _daemon_call(paths, ipc.Verb.STATUS)
             _print_json_or(result, args.json, print_status)
             return EXIT_OK
-        except DaemonUnreachable:
-            pass  # a stale socket: fall through and look at the world directly
+        except (DaemonUnreachable, NoReply):
+            pass  # a stale socket or a stopping daemon: look at the world directly
     _setup_logging(args.verbose, False)
     from modeswitch.cli.inprocess import status_in_process
 
@@ -260,8 +262,8 @@ def _plan(args: argparse.Namespace, paths: Paths) -> int:
         try:
             _print_json_or(_daemon_call(paths, ipc.Verb.PLAN, mode=args.mode), args.json, print_plan)
             return EXIT_OK
-        except DaemonUnreachable:
-            pass
+        except (DaemonUnreachable, NoReply):
+            pass  # planning changes nothing, so looking here instead is safe
     _setup_logging(args.verbose, False)
     from modeswitch.cli.inprocess import plan_in_process
 
@@ -271,29 +273,24 @@ def _plan(args: argparse.Namespace, paths: Paths) -> int:
 
 
 def _switch(args: argparse.Namespace, paths: Paths, mode: str) -> int:
+    """Through the daemon when one answers. In-process only when no daemon could be reached
+    at all: once a daemon has taken the request, running it here too could run it twice."""
     if not args.no_daemon and _daemon_running(paths):
         try:
-            result = _daemon_call(paths, ipc.Verb.SWITCH, mode=mode, source="cli")
-        except _RemoteError as exc:
-            print(f"modeswitch: {exc}", file=sys.stderr)
-            return EXIT_USER if exc.kind in _USER_ERRORS else EXIT_FAILED
+            reply = _daemon_call(paths, ipc.Verb.SWITCH, mode=mode, source="cli")
         except DaemonUnreachable:
-            result = None
-        if result is not None:
-            return _report(result, args.json)
+            reply = None
+        if reply is not None:
+            return _report(Outcome.from_dict(reply), args.json)
     _setup_logging(args.verbose, False)
     from modeswitch.cli.inprocess import switch_in_process
 
     return _report(switch_in_process(_load(args), paths, mode), args.json)
 
 
-def _report(result: dict[str, Any], as_json: bool) -> int:
-    _print_json_or(result, as_json, print_result)
-    if result.get("ok"):
-        return EXIT_OK
-    if result.get("error_type") in _USER_ERRORS:
-        return EXIT_USER
-    return EXIT_FAILED
+def _report(outcome: Outcome, as_json: bool) -> int:
+    _print_json_or(outcome.as_dict(), as_json, lambda _: print_outcome(outcome))
+    return int(outcome.exit_code)
 
 
 if __name__ == "__main__":

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import sys
+from collections.abc import Mapping
 from typing import Any
 
+from modeswitch.outcome import Outcome, Result
 
-def _print_notes(record: dict[str, Any]) -> None:
+
+def _print_notes(record: Mapping[str, Any]) -> None:
     for note in record.get("notes") or []:
         print(f"  note: {note}")
 
@@ -22,25 +26,31 @@ def print_plan(plan: dict[str, Any]) -> None:
             print(f"  {number}. {step['description']}")
 
 
-def print_result(result: dict[str, Any]) -> None:
-    if result.get("superseded_by"):
-        print(f"{result['target']}: superseded by a newer request for {result['superseded_by']}")
+def print_outcome(outcome: Outcome) -> None:
+    record = outcome.record
+    if outcome.result is Result.SUPERSEDED:
+        print(f"{outcome.target}: not run, superseded by a newer request for {outcome.superseded_by}")
         return
-    _print_notes(result)
-    steps = result.get("steps") or []
+    if outcome.result is Result.REFUSED:  # an error like any other: one line on stderr
+        print(f"modeswitch: {outcome.error}", file=sys.stderr)
+        return
+    _print_notes(record)
+    steps = record.get("steps") or []
     for step in steps:
         mark = "ok " if step["ok"] else "FAIL"
         print(f"  {mark} {step['duration_ms']:8.1f} ms  {step['description']}")
         if step.get("error"):
             print(f"        {step['error']}")
-    for step in result.get("rolled_back") or []:
+    for step in record.get("rolled_back") or []:
         mark = "undo" if step["ok"] else "UNDO FAILED"
         print(f"  {mark} {step['duration_ms']:8.1f} ms  {step['description']}")
-    if result.get("ok"):
-        took = f" in {result['duration_ms']:.1f} ms" if steps else ""
-        print(f"{result['target']}: {'switched' if steps else 'already in place'}{took}")
+    if outcome.ok:
+        took = f" in {record['duration_ms']:.1f} ms" if steps else ""
+        print(f"{outcome.target}: {'switched' if steps else 'already in place'}{took}")
+    elif outcome.result is Result.CANCELLED:
+        print(f"{outcome.target}: cancelled, rolled back: {outcome.error}")
     else:
-        print(f"{result.get('target')}: failed, rolled back: {result.get('error')}")
+        print(f"{outcome.target}: failed, rolled back: {outcome.error}")
 
 
 def print_status(status: dict[str, Any]) -> None:

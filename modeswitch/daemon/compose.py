@@ -13,7 +13,7 @@ from typing import Any
 from modeswitch.backends.hooks import HookRunner
 from modeswitch.backends.lookingglass import ViewerSupervisor
 from modeswitch.config.loader import Config
-from modeswitch.errors import ModeswitchError
+from modeswitch.errors import ModeswitchError, ReloadRefused
 from modeswitch.history import HistoryLog
 from modeswitch.paths import Paths
 from modeswitch.planner.vm import needs_vm
@@ -27,6 +27,17 @@ def uses(config: Config, part: str) -> bool:
     return any(getattr(mode, part) is not None for mode in config.modes.values())
 
 
+def wiring(config: Config) -> dict[str, tuple[object, ...] | None]:
+    """What each backend is built from; None when no mode needs that part. Two configs with
+    the same wiring for a part can share its backend across a reload."""
+    return {
+        "viewer": () if uses(config, "viewer") else None,
+        "vm": (config.libvirt_uri, config.domain) if any(needs_vm(m) for m in config.modes.values()) else None,
+        "audio": (config.pulse_server,) if uses(config, "audio") else None,
+        "display": () if uses(config, "display") else None,
+    }
+
+
 async def build_backends(
     config: Config, paths: Paths, on_event: EventHandler | None = None, *, resident: bool = True,
     tolerate_unreachable: bool | None = None,
@@ -37,21 +48,58 @@ async def build_backends(
     `status`, which report it; a one-shot switch or plan fails on it with one line instead."""
     tolerate = resident if tolerate_unreachable is None else tolerate_unreachable
     backends = BackendSet(hooks=HookRunner())
-    if uses(config, "viewer"):
-        default_argv = next((m.viewer.argv for m in config.modes.values() if m.viewer and m.viewer.run), None)
-        backends.viewer = ViewerSupervisor(
-            default_argv or ("looking-glass-client", "-F"), paths.viewer_pidfile, config.viewer_grace,
-            stop_on_close=resident,
-        )
-    if any(needs_vm(mode) for mode in config.modes.values()):
+    for part in (name for name, spec in wiring(config).items() if spec is not None):
+        await _add(part, backends, config, paths, on_event, tolerate, resident)
+    return backends
+
+
+async def _add(part: str, backends: BackendSet, config: Config, paths: Paths, on_event: EventHandler | None,
+               tolerate: bool, resident: bool) -> None:
+    if part == "viewer":
+        backends.viewer = ViewerSupervisor(_default_viewer_argv(config), paths.viewer_pidfile, config.viewer_grace,
+                                           stop_on_close=resident)
+    elif part == "vm":
         await _add_vm(backends, config, on_event, tolerate, resident)
-    if uses(config, "audio"):
+    elif part == "audio":
         await _add_audio(backends, config, on_event)
-    if uses(config, "display"):
+    elif part == "display":
         from modeswitch.backends.display.x11 import XrandrBackend
 
         backends.display = XrandrBackend()  # the session's $DISPLAY, read when it is used
-    return backends
+
+
+def _default_viewer_argv(config: Config) -> tuple[str, ...]:
+    """What a restart after an undo runs when no viewer was recorded."""
+    argv = next((m.viewer.argv for m in config.modes.values() if m.viewer and m.viewer.run), None)
+    return argv or ("looking-glass-client", "-F")
+
+
+async def rewire(current: BackendSet, old: Config, new: Config, paths: Paths,
+                 on_event: EventHandler | None) -> tuple[BackendSet, list[str]]:
+    """The backends `new` needs: parts whose wiring did not change are kept (with their
+    connections, a running viewer and event listeners), changed and added parts are built and
+    connected first, and only then are the parts no longer needed closed. If building fails,
+    ReloadRefused says why and the current backends are untouched. Returns what changed."""
+    before, after = wiring(old), wiring(new)
+    changed = [part for part in after if before[part] != after[part]]
+    fresh = BackendSet(hooks=current.hooks)
+    try:
+        for part in changed:
+            if after[part] is not None:
+                await _add(part, fresh, new, paths, on_event, tolerate=False, resident=True)
+    except ModeswitchError as exc:
+        await fresh.close()
+        raise ReloadRefused(f"reload refused, keeping the last good config: {exc}") from None
+    result = BackendSet(hooks=current.hooks, extra=current.extra)
+    for part in after:
+        source = fresh if part in changed else current
+        setattr(result, part, getattr(source, part))
+    result.usb = fresh.usb if "vm" in changed else current.usb
+    if result.viewer is not None:  # a kept viewer keeps its process; the new grace applies
+        result.viewer.grace = new.viewer_grace
+    released = BackendSet(hooks=current.hooks, **{part: getattr(current, part) for part in changed})
+    await released.close()
+    return result, changed
 
 
 async def _add_vm(

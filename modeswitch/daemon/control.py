@@ -21,6 +21,8 @@ from modeswitch.errors import DaemonUnreachable, ModeswitchError, ProtocolError
 
 log = logging.getLogger(__name__)
 
+_FLUSH_TIMEOUT = 5.0  # a stopping daemon waits this long for replies still being written
+
 Handler = Callable[[ipc.Verb, dict[str, Any]], Awaitable[dict[str, Any]]]
 
 
@@ -49,6 +51,8 @@ class ControlServer:
         self.handler = handler
         self._server: asyncio.base_events.Server | None = None
         self._clients: set[asyncio.Task[None]] = set()
+        self._answering = 0  # requests read and not yet answered
+        self._all_answered = asyncio.Event()
 
     async def start(self) -> None:
         claim_socket_path(self.path)
@@ -59,8 +63,13 @@ class ControlServer:
             os.umask(old_umask)
 
     async def stop(self) -> None:
+        """Stop listening, let every request being answered get its reply out (the daemon has
+        resolved them all by now: done, rolled back or cancelled), then close the rest."""
         if self._server is not None:
             self._server.close()
+            if self._answering:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._all_answered.wait(), _FLUSH_TIMEOUT)
             for task in list(self._clients):
                 task.cancel()
             await asyncio.gather(*self._clients, return_exceptions=True)
@@ -100,7 +109,14 @@ class ControlServer:
                 if exc.partial.strip():
                     await _send(writer, ipc.error_reply("ProtocolError", "message not terminated by a newline"))
                 return
-            await _send(writer, await self._dispatch(line))
+            self._answering += 1
+            self._all_answered.clear()
+            try:
+                await _send(writer, await self._dispatch(line))
+            finally:
+                self._answering -= 1
+                if not self._answering:
+                    self._all_answered.set()
 
     async def _dispatch(self, line: bytes) -> dict[str, Any]:
         try:

@@ -18,12 +18,11 @@ from typing import Any
 from modeswitch import ipc
 from modeswitch.config.loader import Config, load_config
 from modeswitch.coordinator import Coordinator
-from modeswitch.daemon.compose import build_seat, uses
+from modeswitch.daemon.compose import build_seat, rewire, uses
 from modeswitch.daemon.config_watch import ConfigWatcher
 from modeswitch.daemon.control import ControlServer
 from modeswitch.daemon.sdnotify import notify
-from modeswitch.errors import ConfigError, ModeswitchError
-from modeswitch.model import Step, StepKind
+from modeswitch.errors import ConfigError, ModeswitchError, ReloadRefused
 from modeswitch.paths import Paths
 from modeswitch.seat import Seat
 
@@ -95,24 +94,21 @@ class Daemon:
         if verb is ipc.Verb.SWITCH:
             action = _text(message, "mode")
             source = str(message.get("source") or "cli")[:200]
-            return await self.coordinator.request(action, source)
+            return (await self.coordinator.request(action, source)).as_dict()
         if verb is ipc.Verb.PLAN:
-            _, steps = await self.seat.plan(_text(message, "mode"), current=self.coordinator.state.mode)
-            return steps.as_dict()
+            return (await self.coordinator.plan(_text(message, "mode"))).as_dict()
         if verb is ipc.Verb.HISTORY:
             count = message.get("n", 10)
             if not isinstance(count, int) or not 0 <= count <= 10000:
                 raise ModeswitchError("'n' must be a whole number 0..10000")
             return {"records": self.seat.history.tail(count)}
         if verb is ipc.Verb.RELOAD:
-            return self.reload()
+            return await self.reload()
         raise ModeswitchError(f"verb {verb.value} is not handled")
 
     async def status(self) -> dict[str, Any]:
         assert self.coordinator is not None and self.seat is not None
-        observed = await self.seat.observe()
-        if observed.vm is not None:
-            self.coordinator.vm_state = observed.vm.state
+        observed = await self.coordinator.observe()
         pads = [asdict(pad) for pad in self.triggers.pads] if self.triggers is not None else []
         return {**self.coordinator.status(), "daemon": {"pid": os.getpid(), "socket": str(self.paths.socket)},
                 "config": str(self.config.path), "seat": asdict(observed), "pads": pads}
@@ -120,10 +116,7 @@ class Daemon:
     def request(self, action: str, source: str) -> None:
         """For triggers: fire and forget; the outcome is logged and written to history."""
         assert self.coordinator is not None
-        try:
-            self.coordinator.request(action, source)
-        except ModeswitchError as exc:
-            log.error("%s asked for %s: %s", source, action, exc)
+        self.coordinator.request(action, source)
 
     # --- SeatView for triggers -----------------------------------------------------------
 
@@ -133,27 +126,36 @@ class Daemon:
         return state.target or state.mode
 
     def vm_running(self) -> bool:
-        return self.coordinator is not None and self.coordinator.vm_state == "running"
+        return self.coordinator is not None and self.coordinator.vm_running()
 
     # --- reload -------------------------------------------------------------------------
 
-    def reload(self) -> dict[str, Any]:
-        """Swap in a new config only if all of it validates; otherwise keep the last good one."""
+    async def reload(self) -> dict[str, Any]:
+        """Swap in a new config only if all of it validates and the backends it needs can be
+        built; otherwise keep the last good config and its wiring, and say why."""
         assert self.coordinator is not None and self.seat is not None
         try:
             config = load_config(self.config_path, required=self.config_path is not None)
         except ConfigError as exc:
             log.error("config reload refused, keeping the last good config: %s", exc)
             raise
-        old, self.config = self.config, config
-        self.seat = Seat(config, self.seat.backends, self.seat.history)
-        self.coordinator.use_seat(self.seat)
+        async with self.coordinator.exclusive():  # never rewire under a running transition
+            try:
+                backends, changed = await rewire(self.seat.backends, self.config, config, self.paths,
+                                                 self._on_backend_event)
+            except ReloadRefused as exc:
+                log.error("%s", exc)
+                raise
+            old, self.config = self.config, config
+            self.seat = Seat(config, backends, self.seat.history)
+            self.coordinator.use_seat(self.seat)
         if (old.combos, old.hotplug, old.trigger_threshold) != (config.combos, config.hotplug,
                                                                   config.trigger_threshold):
             self._spawn(self._restart_triggers())
         self._sync_usb_watch()
-        log.info("config reloaded: %d mode(s)", len(config.modes))
-        return {"modes": sorted(config.modes)}
+        log.info("config reloaded: %d mode(s)%s", len(config.modes),
+                 f"; rewired {', '.join(changed)}" if changed else "")
+        return {"modes": sorted(config.modes), "rewired": changed}
 
     def _watched_paths(self) -> list[Path]:
         paths = [*self.config.modes_dirs]
@@ -172,9 +174,12 @@ class Daemon:
 
     def _reload_quietly(self) -> None:
         self._reload_timer = None
+        self._spawn(self._reload_logged())
+
+    async def _reload_logged(self) -> None:
         try:
-            self.reload()
-        except ConfigError:
+            await self.reload()
+        except (ConfigError, ReloadRefused):
             pass  # already logged; the last good config stays
 
     # --- signals, events, triggers --------------------------------------------------------
@@ -199,15 +204,16 @@ class Daemon:
             await self.coordinator.reconcile(frozenset({"usb"}), f"usb {event}")
 
     async def _react_vm(self, event: str) -> None:
-        assert self.coordinator is not None and self.seat is not None
-        observed = await self.seat.observe()
-        self.coordinator.vm_state = observed.vm.state if observed.vm else None
+        assert self.coordinator is not None
         if event in ("started", "reconnected") and self.coordinator.state.mode:
             # a fresh VM holds none of the devices the mode wants: give them back
             self.coordinator.request(self.coordinator.state.mode, f"vm {event}")
-        elif event == "stopped" and self.seat.backends.viewer is not None:
-            # nothing to look at: Looking Glass would only show "waiting for the guest"
-            await self.seat.backends.viewer.apply(Step.make(StepKind.VIEWER_STOP, "looking-glass", "stop viewer"))
+        elif event == "stopped":
+            # the planner stops a viewer whose VM is not running (it would only show "waiting
+            # for the guest"); through the engine, so it is timed, recorded and undoable
+            await self.coordinator.reconcile(frozenset({"viewer"}), f"vm {event}")
+        else:
+            await self.coordinator.observe()  # triggers ask whether the VM runs
 
     async def _start_triggers(self) -> None:
         if not self.config.combos and not self.config.hotplug:

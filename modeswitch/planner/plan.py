@@ -18,7 +18,8 @@ from modeswitch.model import (
     SeatState,
     Step,
     StepKind,
-    ViewerObservation,
+    VmObservation,
+    VmPower,
     WhenMissing,
 )
 from modeswitch.planner.audio import plan_audio
@@ -44,7 +45,7 @@ def plan(actual: SeatState, target: Mode, modes: Iterable[Mode], *, entering: bo
             raise
         profile, sink = [], []
         notes.append(f"audio waits: {exc}")
-    viewer_stop, viewer_start = _plan_viewer(target, actual.viewer)
+    viewer_stop, viewer_start = _plan_viewer(target, actual)
     display = plan_display(target.display, actual.display)
     groups = [power, vm_release + viewer_stop + profile, vm_acquire + sink + display, viewer_start]
     groups = [group for group in groups if group]
@@ -63,18 +64,27 @@ def _hook_step(argv: tuple[str, ...], timeout: float, undo: tuple[str, ...] | No
     return Step.make(StepKind.HOOK, argv[0], f"{when}-hook {' '.join(argv)}", args, undo_step)
 
 
-def _plan_viewer(target: Mode, viewer: ViewerObservation | None) -> tuple[list[Step], list[Step]]:
+def _plan_viewer(target: Mode, actual: SeatState) -> tuple[list[Step], list[Step]]:
     if target.viewer is None:
         return [], []
-    running = viewer is not None and viewer.running
+    running = actual.viewer is not None and actual.viewer.running
+    wanted = target.viewer.run and _vm_shows_a_picture(target, actual.vm)
     start = Step.make(StepKind.VIEWER_START, "looking-glass", "start Looking Glass", {"argv": target.viewer.argv})
     stop = Step.make(StepKind.VIEWER_STOP, "looking-glass", "stop Looking Glass")
-    if target.viewer.run and not running:
+    if wanted and not running:
         return [], [Step.make(start.kind, start.target, start.description, start.args, stop)]
-    if not target.viewer.run and running:
+    if not wanted and running:
         restart = Step.make(StepKind.VIEWER_START, "looking-glass", "restart Looking Glass", {"argv": None})
         return [Step.make(stop.kind, stop.target, stop.description, stop.args, restart)], []
     return [], []
+
+
+def _vm_shows_a_picture(target: Mode, vm: VmObservation | None) -> bool:
+    """Looking Glass only shows "waiting for the guest" while the VM is off, so a mode wants it
+    only while the VM runs (or this plan starts it). Without a VM part there is nothing to ask."""
+    if vm is None or not vm.connected or vm.error:
+        return True
+    return vm.state in ("running", "paused") or target.vm is VmPower.RUNNING
 
 
 def scoped(mode: Mode, parts: frozenset[str]) -> Mode:

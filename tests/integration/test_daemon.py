@@ -129,14 +129,33 @@ BAD = [
     (b'{"v": 1, "verb": "dance"}\n', "ProtocolError", "unknown verb 'dance' (one of: ping, status, switch"),
     (b'{"v": 1, "verb": "switch"}\n', "ModeswitchError", "'mode' must be a non-empty string"),
     (b'{"v": 1, "verb": "switch", "mode": 7}\n', "ModeswitchError", "'mode' must be a non-empty string"),
-    (b'{"v": 1, "verb": "switch", "mode": "couch"}\n', "UnknownMode",
-     "unknown mode 'couch' (expected one of: desk, tv)"),
-    (b'{"v": 1, "verb": "switch", "mode": "dsek"}\n', "UnknownMode", "unknown mode 'dsek' (did you mean 'desk'?)"),
     (b'{"v": 1, "verb": "plan", "mode": "couch"}\n', "UnknownMode", "unknown mode 'couch'"),
     (b'{"v": 1, "verb": "history", "n": -1}\n', "ModeswitchError", "'n' must be a whole number 0..10000"),
     (b'{"v": 1, "verb": "status", "x": ' + b"1" * 5000 + b"}\n", "ProtocolError", "not JSON: "),
     (b"[" * 30000 + b"\n", "ProtocolError", "not JSON: "),
 ]
+
+
+REFUSED = [
+    (b'{"v": 1, "verb": "switch", "mode": "couch"}\n', "unknown mode 'couch' (expected one of: desk, tv)"),
+    (b'{"v": 1, "verb": "switch", "mode": "dsek"}\n', "unknown mode 'dsek' (did you mean 'desk'?)"),
+    (b'{"v": 1, "verb": "switch", "mode": "toggle"}\n', None),  # a valid request, for contrast
+]
+
+
+def test_a_switch_to_an_unknown_mode_is_a_refused_outcome(daemon: tuple[Tree, subprocess.Popen[bytes]]) -> None:
+    """A well-formed switch request always gets an outcome; an unknown mode is one that was
+    refused with nothing changed (exit 1 in the CLI), typed rather than an error string."""
+    tree, _ = daemon
+    replies = send_raw(tree.socket, b"".join(line for line, _ in REFUSED))
+    for reply, (line, message) in zip(replies, REFUSED, strict=True):
+        assert reply["ok"] is True, (line, reply)
+        outcome = reply["result"]
+        if message is None:
+            assert outcome["result"] == "done" and outcome["error"] is None, outcome
+            continue
+        assert outcome["result"] == "refused" and outcome["error_type"] == "UnknownMode", outcome
+        assert outcome["error"] == message and outcome["ok"] is False
 
 
 def test_bad_requests_get_readable_errors(daemon: tuple[Tree, subprocess.Popen[bytes]]) -> None:
@@ -181,7 +200,9 @@ def test_two_clients_at_once_coalesce(daemon: tuple[Tree, subprocess.Popen[bytes
     third.start()
     wait_for(lambda: status(tree)["pending"] == "tv", "tv to replace desk")
     second.join(timeout=30)
-    assert results["desk"]["result"] == {"ok": False, "superseded_by": "tv", "target": "desk"}
+    assert results["desk"]["result"] == {"ok": False, "result": "superseded", "superseded_by": "tv",
+                                         "target": "desk", "error": "superseded by a request for tv",
+                                         "error_type": None}
     seen = status(tree)  # the daemon answers while a transition runs
     assert (seen["phase"], seen["target"], seen["pending"]) == ("switching", "slow", "tv")
     gate.touch()
@@ -289,7 +310,7 @@ def switch_ok(tree: Tree, mode: str) -> bool:
 
 def test_sighup_reloads(daemon: tuple[Tree, subprocess.Popen[bytes]]) -> None:
     tree, proc = daemon
-    assert error_of(request(tree.socket, {"verb": "switch", "mode": "couch"}))[0] == "UnknownMode"
+    assert request(tree.socket, {"verb": "switch", "mode": "couch"})["result"]["error_type"] == "UnknownMode"
     tree.write_mode("couch", COUCH)
     proc.send_signal(signal.SIGHUP)
     wait_for(lambda: "config reloaded: 3 mode(s)" in tree.log.read_text(), "the reload")

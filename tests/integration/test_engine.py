@@ -105,7 +105,7 @@ def test_failure_at_each_position_rolls_back_from_stopped(tmp_path: Path, fail_a
         before = await seat.observe()
         assert before.viewer is not None and not before.viewer.running
         try:
-            result = await seat.switch("desk", "test")
+            result = await seat.switch("desk", "test", state=await seat.observe())
             assert not result.ok
             after = await seat.observe()
             assert after.viewer is not None and not after.viewer.running
@@ -138,10 +138,10 @@ def test_failure_after_stopping_the_viewer_restarts_it(tmp_path: Path, failure: 
 
     async def scenario() -> None:
         try:
-            assert (await seat.switch("desk", "test")).ok
+            assert (await seat.switch("desk", "test", state=await seat.observe())).ok
             first = await seat.observe()
             assert first.viewer is not None and first.viewer.running and first.viewer.pid is not None
-            result = await seat.switch("tv", "test")
+            result = await seat.switch("tv", "test", state=await seat.observe())
             assert not result.ok and result.error == FAILURES[failure][1]
             assert [r.step.kind for r in result.undone] == [StepKind.VIEWER_START, StepKind.HOOK]
             after = await seat.observe()
@@ -163,14 +163,15 @@ def test_success_runs_everything_and_records_durations(tmp_path: Path) -> None:
 
     async def scenario() -> None:
         try:
-            result = await seat.switch("desk", "test")
+            result = await seat.switch("desk", "test", state=await seat.observe())
             assert result.ok and files(tmp_path) == ["a1", "a2", "b1", "b2"]
             observed = await seat.observe()
             assert observed.viewer is not None and observed.viewer.running
             record = seat.history.tail(1)[0]
             assert [s["kind"] for s in record["steps"]] == ["hook", "hook", "viewer.start", "hook", "hook"]
             assert all(s["ok"] and s["duration_ms"] >= 0 for s in record["steps"])
-            again = await seat.switch("desk", "test", current="desk")  # in place: no steps, no record
+            # in place: no steps, no record
+            again = await seat.switch("desk", "test", current="desk", state=await seat.observe())
             assert again.ok and again.steps == [] and len(seat.history.tail(10)) == 1
         finally:
             await seat.backends.close()
@@ -188,7 +189,7 @@ def test_cancellation_mid_transition_rolls_back(tmp_path: Path) -> None:
 
     async def scenario() -> None:
         try:
-            task = asyncio.create_task(seat.switch("desk", "test"))
+            task = asyncio.create_task(seat.switch("desk", "test", state=await seat.observe()))
             await eventually(lambda: asyncio.sleep(0, marker.exists()), "the slow after-hook to start")
             running = await seat.observe()
             assert running.viewer is not None and running.viewer.running
