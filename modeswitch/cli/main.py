@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from modeswitch import __version__, ipc
+from modeswitch.cli import firstrun
 from modeswitch.cli.render import print_history, print_outcome, print_plan, print_status
 from modeswitch.errors import ConfigError, DaemonUnreachable, ModeswitchError, NoReply, PlanError, UnknownMode
 from modeswitch.outcome import ExitCode, Outcome
@@ -66,6 +67,7 @@ def build_parser() -> argparse.ArgumentParser:
     unit.add_argument("--install", action="store_true", help="write it to $XDG_CONFIG_HOME/systemd/user")
     rules = sub.add_parser("udev-rules", help="print the udev rules (or install them as root)")
     rules.add_argument("--install", action="store_true", help="write them to /etc/udev/rules.d and reload udev")
+    firstrun.add_parsers(sub)
     return parser
 
 
@@ -126,6 +128,8 @@ def _setup_logging(verbose: bool, daemon: bool) -> None:
 
 def _dispatch(args: argparse.Namespace) -> int:
     command = args.command
+    if command in firstrun.COMMANDS:
+        return firstrun.dispatch(args)
     if command == "check":
         return _check(args)
     if command == "init":

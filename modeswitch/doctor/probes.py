@@ -1,0 +1,88 @@
+"""The doctor's side effects: asking libvirt, the sound server and a few commands.
+
+Each probe turns every way it can fail into data (an error string with the fix) so the
+checks can print a line for it; none of them raises.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+import subprocess
+
+from modeswitch.doctor.domain import parse_domain
+from modeswitch.doctor.facts import CommandResult, LibvirtFacts
+from modeswitch.errors import ModeswitchError
+from modeswitch.model import AudioObservation
+
+COMMAND_TIMEOUT = 10.0
+
+
+def run_command(argv: list[str], path: str) -> CommandResult:
+    """argv[0] looked up in `path` (the injectable PATH); never a shell."""
+    executable = shutil.which(argv[0], path=path)
+    if executable is None:
+        return CommandResult(None, error=f"{argv[0]} is not on PATH")
+    try:
+        done = subprocess.run([executable, *argv[1:]], capture_output=True, text=True, errors="replace",
+                              timeout=COMMAND_TIMEOUT, stdin=subprocess.DEVNULL, check=False)
+    except subprocess.TimeoutExpired:
+        return CommandResult(None, error=f"{argv[0]} did not answer within {COMMAND_TIMEOUT:.0f} s")
+    except OSError as exc:
+        return CommandResult(None, error=f"cannot run {executable}: {exc.strerror}")
+    return CommandResult(done.returncode, (done.stdout + done.stderr).strip())
+
+
+async def probe_libvirt(uri: str, domain: str) -> LibvirtFacts:
+    try:
+        from modeswitch.backends.libvirt.connection import EVENT_IMPL, ensure_event_loop
+    except ImportError as exc:
+        return LibvirtFacts(uri, domain, error=f"libvirt-python is not installed ({exc})")
+    try:
+        ensure_event_loop(EVENT_IMPL)  # the embedded driver needs one; harmless for others
+    except ModeswitchError as exc:
+        return LibvirtFacts(uri, domain, error=str(exc))
+    return await asyncio.to_thread(_libvirt_facts, uri, domain)
+
+
+def _libvirt_facts(uri: str, domain: str) -> LibvirtFacts:
+    """Read-write first: that is what switching needs. Denied, a read-only connection tells
+    "no rights" apart from "not running"."""
+    import libvirt
+
+    from modeswitch.backends.libvirt.connection import lookup_domain, open_connection
+
+    read_only = False
+    try:
+        conn = open_connection(uri)
+    except ModeswitchError as exc:
+        try:
+            conn, read_only = libvirt.openReadOnly(uri), True
+        except libvirt.libvirtError:
+            return LibvirtFacts(uri, domain, error=str(exc))
+    try:
+        dom = lookup_domain(conn, uri, domain)
+        xml, active = dom.XMLDesc(0), bool(dom.isActive())
+    except ModeswitchError as exc:
+        return LibvirtFacts(uri, domain, read_only=read_only, domain_error=str(exc))
+    except libvirt.libvirtError as exc:
+        return LibvirtFacts(uri, domain, read_only=read_only, domain_error=f"cannot read domain '{domain}': {exc}")
+    finally:
+        conn.close()
+    try:
+        facts = parse_domain(xml)
+    except ValueError as exc:
+        return LibvirtFacts(uri, domain, read_only=read_only, domain_error=f"unreadable domain XML: {exc}")
+    return LibvirtFacts(uri, domain, read_only=read_only, domain=facts, active=active)
+
+
+async def probe_audio(server: str | None) -> AudioObservation:
+    try:
+        from modeswitch.backends.audio import PulseAudioBackend
+    except ImportError as exc:
+        return AudioObservation(server or "default", False, error=f"pulsectl is not installed ({exc})")
+    backend = PulseAudioBackend(server)
+    try:
+        return await backend.observe()
+    finally:
+        await backend.close()

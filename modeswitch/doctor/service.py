@@ -1,0 +1,37 @@
+"""The systemd user unit: installed, enabled, running."""
+
+from __future__ import annotations
+
+from modeswitch.doctor.facts import CommandResult, Facts
+from modeswitch.doctor.report import Finding, ok, warn
+
+INSTALL_FIX = ("modeswitch systemd-unit --install && systemctl --user daemon-reload && "
+               "systemctl --user enable --now modeswitch")
+
+
+def checks(facts: Facts) -> list[Finding]:
+    unit = facts.roots.config_home / "systemd" / "user" / "modeswitch.service"
+    if not unit.exists():
+        return [warn("systemd.unit", f"{unit} is not installed", INSTALL_FIX)]
+    enabled, active = facts.unit_enabled, facts.unit_active
+    if _unreachable(enabled):
+        why = enabled.error or enabled.output or "no answer"
+        return [warn("systemd.unit", f"{unit} is installed, but the user's systemd cannot be asked: {why}",
+                     "log in to a session with a systemd user manager, or run 'modeswitch daemon' yourself")]
+    state = enabled.output.splitlines()[0] if enabled.output else "unknown"
+    if state != "enabled":
+        return [warn("systemd.unit", f"modeswitch.service is {state}", "systemctl --user enable --now modeswitch")]
+    running = active.output.splitlines()[0] if active.output else "unknown"
+    if running != "active":
+        return [warn("systemd.unit", f"modeswitch.service is enabled but {running}",
+                     "systemctl --user start modeswitch; journalctl --user -u modeswitch says why it stopped")]
+    return [ok("systemd.unit", "modeswitch.service is enabled and running")]
+
+
+def _unreachable(result: CommandResult) -> bool:
+    """is-enabled prints a state even when it is not 'enabled'; no state means no manager."""
+    if result.error is not None:
+        return True
+    states = ("enabled", "disabled", "static", "masked", "linked", "indirect", "generated", "alias")
+    first = result.output.splitlines()[0] if result.output else ""
+    return first not in states and not first.startswith(("enabled", "linked", "masked"))
