@@ -1,0 +1,1 @@
+"""Pads passed into the VM, read from the host side of their USB traffic (usbmon)."""

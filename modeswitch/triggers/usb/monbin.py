@@ -1,0 +1,123 @@
+"""usbmon's binary records (drivers/usb/mon/mon_bin.c) and the byte streams that carry them.
+
+One record is the 64-byte `mon_bin_hdr` (little endian on x86-64) followed by `len_cap`
+bytes of data. The same layout is what a pcap with link type 220 (LINUX_USB_MMAPPED) holds
+and what `MON_IOCX_GETX` hands out, so one parser serves the live node, captures and pipes.
+"""
+
+from __future__ import annotations
+
+import struct
+from collections.abc import Iterator
+from dataclasses import dataclass
+from enum import StrEnum
+
+HEADER = struct.Struct("<QBBBBHbbqiiII8siiII")
+HEADER_SIZE = HEADER.size  # 64
+assert HEADER_SIZE == 64
+
+# Largest data we accept in one record: usbmon caps a capture at the ring's chunk size, and
+# a pad's report is at most 64 bytes; anything huge is a desynchronised stream.
+MAX_CAPTURE = 1 << 20
+
+
+class Event(StrEnum):
+    SUBMIT = "S"
+    COMPLETE = "C"
+    ERROR = "E"
+    FILLER = "@"
+
+
+class Transfer(StrEnum):
+    ISO = "iso"
+    INTERRUPT = "interrupt"
+    CONTROL = "control"
+    BULK = "bulk"
+
+
+TRANSFERS = (Transfer.ISO, Transfer.INTERRUPT, Transfer.CONTROL, Transfer.BULK)
+DIR_IN = 0x80
+
+
+class BadRecord(ValueError):
+    """Bytes that cannot be a mon_bin record (wrong size, unknown event type)."""
+
+
+@dataclass(frozen=True, slots=True)
+class MonRecord:
+    id: int
+    event: str  # one of Event's values
+    transfer: int  # 0 iso, 1 interrupt, 2 control, 3 bulk
+    endpoint: int  # 0x80 bit = IN
+    devnum: int
+    busnum: int
+    status: int
+    length: int  # len_urb
+    ts: float  # seconds
+    setup: bytes
+    data: bytes
+
+    @property
+    def is_in_completion(self) -> bool:
+        return self.event == "C" and bool(self.endpoint & DIR_IN) and self.status == 0
+
+
+def parse_header(header: bytes) -> tuple[MonRecord, int]:
+    """64 header bytes → (record without data, len_cap)."""
+    if len(header) != HEADER_SIZE:
+        raise BadRecord(f"a usbmon header is {HEADER_SIZE} bytes, got {len(header)}")
+    (urb_id, kind, transfer, endpoint, devnum, busnum, _flag_setup, _flag_data, sec, usec, status,
+     length, captured, setup, _interval, _start, _flags, _ndesc) = HEADER.unpack(header)
+    if kind not in (0x53, 0x43, 0x45, 0x40):  # S C E @
+        raise BadRecord(f"unknown usbmon event type {kind:#04x}")
+    if transfer > 3 or captured > MAX_CAPTURE:
+        raise BadRecord(f"implausible usbmon header (xfer_type {transfer}, len_cap {captured})")
+    record = MonRecord(urb_id, chr(kind), transfer, endpoint, devnum, busnum, status, length,
+                       sec + usec / 1e6, setup, b"")
+    return record, captured
+
+
+def pack_record(
+    *, busnum: int, devnum: int, data: bytes = b"", event: str = "C", endpoint: int = 0x81,
+    transfer: int = 1, ts: float = 0.0, status: int = 0, urb_id: int = 0, setup: bytes = b"\0" * 8,
+    length: int | None = None,
+) -> bytes:
+    """A record laid out as mon_bin.c writes it: what `tcpdump -i usbmonN` stores too."""
+    sec = int(ts)
+    usec = int(round((ts - sec) * 1e6))
+    flag_setup = 0 if event == "S" and transfer == 2 else ord("-")
+    flag_data = 0 if data else ord("<") if endpoint & DIR_IN else ord(">")
+    header = HEADER.pack(urb_id, ord(event), transfer, endpoint, devnum, busnum, flag_setup, flag_data,
+                         sec, usec, status, len(data) if length is None else length, len(data),
+                         setup, 1 if transfer == 1 else 0, 0, 0, 0)
+    return header + data
+
+
+class RecordStream:
+    """Frames a byte stream (pipe, socket, file) into records; bytes may come in any pieces."""
+
+    def __init__(self) -> None:
+        self._buffer = bytearray()
+
+    def feed(self, chunk: bytes) -> Iterator[MonRecord]:
+        buffer = self._buffer
+        buffer += chunk
+        start = 0
+        while len(buffer) - start >= HEADER_SIZE:
+            record, captured = parse_header(bytes(buffer[start:start + HEADER_SIZE]))
+            end = start + HEADER_SIZE + captured
+            if end > len(buffer):
+                break
+            yield _with_data(record, bytes(buffer[start + HEADER_SIZE:end]))
+            start = end
+        del buffer[:start]
+
+    @property
+    def pending(self) -> int:
+        """Bytes of a record not yet complete (a stream that ends here was cut short)."""
+        return len(self._buffer)
+
+
+def _with_data(record: MonRecord, data: bytes) -> MonRecord:
+    return MonRecord(record.id, record.event, record.transfer, record.endpoint, record.devnum,
+                     record.busnum, record.status, record.length, record.ts, record.setup, data)
