@@ -65,11 +65,20 @@ def print_status(status: dict[str, Any]) -> None:
     _print_vm(seat.get("vm"))
     _print_audio(seat.get("audio"))
     for pad in status.get("pads") or []:
-        print(f"pad:     {pad['name']} ({pad['vendor']:04x}:{pad['product']:04x}) {pad['path']}")
+        _print_pad(pad)
     viewer = seat.get("viewer")
     if viewer is not None:
         state = f"running (pid {viewer['pid']})" if viewer["running"] else "stopped"
         print(f"viewer:  {state}")
+
+
+def _print_pad(pad: dict[str, Any]) -> None:
+    """Where the pad's buttons are read from: host evdev, usbmon (in VM), or not readable."""
+    where = pad.get("path") or f"usb {pad.get('bus')}.{pad.get('device')}"
+    source = pad.get("source", "host evdev")
+    print(f"pad:     {pad['name']} ({pad['vendor']:04x}:{pad['product']:04x}) {where}: {source}")
+    if pad.get("reason"):
+        print(f"         {pad['reason']}; fix: {pad.get('fix')}")
 
 
 def _print_vm(vm: dict[str, Any] | None) -> None:

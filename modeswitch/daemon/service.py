@@ -10,7 +10,7 @@ import asyncio
 import logging
 import os
 import signal
-from collections.abc import Coroutine
+from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
@@ -18,22 +18,28 @@ from typing import Any
 from modeswitch import ipc
 from modeswitch.config.loader import Config, load_config
 from modeswitch.coordinator import Coordinator
-from modeswitch.daemon.compose import build_seat, rewire, uses
+from modeswitch.daemon.compose import EventHandler, build_seat, rewire, uses
 from modeswitch.daemon.config_watch import ConfigWatcher
 from modeswitch.daemon.control import ControlServer
 from modeswitch.daemon.sdnotify import notify
 from modeswitch.errors import ConfigError, ModeswitchError, ReloadRefused
 from modeswitch.paths import Paths
 from modeswitch.seat import Seat
+from modeswitch.triggers.vmpads import describe_pads
 
 log = logging.getLogger(__name__)
+
+SeatBuilder = Callable[[Config, Paths, EventHandler], Awaitable[Seat]]
 
 _RELOAD_SETTLE = 0.3  # editors write files in several steps; reload once they are done
 
 
 class Daemon:
-    def __init__(self, config: Config, paths: Paths, config_path: Path | None) -> None:
+    def __init__(self, config: Config, paths: Paths, config_path: Path | None, *,
+                 build: SeatBuilder = build_seat, usbmon_root: Path = Path("/dev")) -> None:
         self.config = config
+        self._build, self._usbmon_root = build, usbmon_root  # the sandbox passes its own
+        self.vm_pads: Any = None
         self.paths = paths
         self.config_path = config_path
         self.stopping = asyncio.Event()
@@ -53,7 +59,7 @@ class Daemon:
         server = ControlServer(self.paths.socket, self.handle)
         await server.start()  # first, so a second daemon is refused before touching anything
         try:
-            self.seat = await build_seat(self.config, self.paths, self._on_backend_event)
+            self.seat = await self._build(self.config, self.paths, self._on_backend_event)
             self.coordinator = Coordinator(self.seat)
             await self._serve()
         finally:
@@ -94,7 +100,9 @@ class Daemon:
         if verb is ipc.Verb.SWITCH:
             action = _text(message, "mode")
             source = str(message.get("source") or "cli")[:200]
-            return (await self.coordinator.request(action, source)).as_dict()
+            outcome = await self.coordinator.request(action, source)
+            self._pads_moved()
+            return outcome.as_dict()
         if verb is ipc.Verb.PLAN:
             return (await self.coordinator.plan(_text(message, "mode"))).as_dict()
         if verb is ipc.Verb.HISTORY:
@@ -109,14 +117,16 @@ class Daemon:
     async def status(self) -> dict[str, Any]:
         assert self.coordinator is not None and self.seat is not None
         observed = await self.coordinator.observe()
-        pads = [asdict(pad) for pad in self.triggers.pads] if self.triggers is not None else []
+        if self.vm_pads is not None:
+            self.vm_pads.follow(observed)
+        pads = describe_pads(self.triggers.pads if self.triggers is not None else [], self.vm_pads)
         return {**self.coordinator.status(), "daemon": {"pid": os.getpid(), "socket": str(self.paths.socket)},
                 "config": str(self.config.path), "seat": asdict(observed), "pads": pads}
 
     def request(self, action: str, source: str) -> None:
         """For triggers: fire and forget; the outcome is logged and written to history."""
         assert self.coordinator is not None
-        self.coordinator.request(action, source)
+        self.coordinator.request(action, source).add_done_callback(lambda _done: self._pads_moved())
 
     # --- SeatView for triggers -----------------------------------------------------------
 
@@ -202,6 +212,7 @@ class Daemon:
             await self.coordinator.reconcile(frozenset({"audio"}), f"audio {event}")
         elif part == "usb":
             await self.coordinator.reconcile(frozenset({"usb"}), f"usb {event}")
+        self._pads_moved()
 
     async def _react_vm(self, event: str) -> None:
         assert self.coordinator is not None
@@ -223,8 +234,22 @@ class Daemon:
         self.triggers = GamepadTriggers(self.config.combos, self.config.hotplug,
                                         self.config.trigger_threshold, self, self)
         await self.triggers.start()
+        if self.config.combos and self.coordinator is not None:  # pads in the VM: usbmon
+            from modeswitch.triggers.vmpads import VmPadFollower
+
+            self.vm_pads = VmPadFollower.build(self._usbmon_root, self.config.trigger_threshold,
+                                               self.triggers.feed, self.coordinator.observe)
+            await self.vm_pads.refresh()
+
+    def _pads_moved(self) -> None:
+        """The seat may hold other pads now: the usbmon reader follows (nothing when idle)."""
+        if self.vm_pads is not None:
+            self._spawn(self.vm_pads.refresh())
 
     async def _stop_triggers(self) -> None:
+        if self.vm_pads is not None:
+            self.vm_pads.close()
+            self.vm_pads = None
         if self.triggers is not None:
             await self.triggers.stop()
             self.triggers = None

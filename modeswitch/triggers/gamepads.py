@@ -52,6 +52,7 @@ class GamepadTriggers:
         self._watcher = UdevInputWatcher(input_dir, self._node_added, self._node_removed)
         self._timer: asyncio.TimerHandle | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
+        self._labels: dict[str, str] = {}  # pads fed from other sources (usbmon): key -> name
 
     @property
     def pads(self) -> list[InputIdentity]:
@@ -136,9 +137,20 @@ class GamepadTriggers:
 
     # --- combos ------------------------------------------------------------------------
 
+    def feed(self, pad: str, label: str, button: str, value: int) -> None:
+        """Button changes from another source (usbmon for pads in the VM): the same detector,
+        the same holds; no rumble, since the host does not own such a pad."""
+        if self._loop is None:
+            return
+        self._labels[pad] = label
+        self._changed(pad, button, value)
+
     def _button(self, reader: PadReader, button: str, value: int) -> None:
+        self._changed(reader.path, button, value)
+
+    def _changed(self, pad: str, button: str, value: int) -> None:
         assert self._loop is not None
-        self._fired(self._detector.feed(reader.path, button, value, self._loop.time()))
+        self._fired(self._detector.feed(pad, button, value, self._loop.time()))
         if value == 1 or self._timer is not None:
             self._reschedule()
 
@@ -162,7 +174,7 @@ class GamepadTriggers:
     def _fired(self, fires: list[Fire]) -> None:
         for fire in fires:
             reader = self._readers.get(str(fire.pad))
-            pad = reader.identity.name if reader else str(fire.pad)
+            pad = reader.identity.name if reader else self._labels.get(str(fire.pad), str(fire.pad))
             names = "+".join(FRIENDLY.get(b, b) for b in fire.combo.buttons)
             try:
                 self._requester.request(fire.combo.action, f"combo {names} on {pad}")

@@ -110,7 +110,7 @@ class UsbmonPads:
             if problem is None and bus not in self._buses:
                 problem = ("usbmon node not open", FIX_MODULE)
             row: dict[str, object] = {
-                "name": pad.info.label, "vendor": f"{pad.info.vendor:04x}", "product": f"{pad.info.product:04x}",
+                "name": pad.info.label, "vendor": pad.info.vendor, "product": pad.info.product,
                 "bus": bus, "device": device, "source": "usbmon (in VM)" if problem is None else "not readable",
                 "protocol": pad.mapper.protocol.value if pad.mapper else None,
             }

@@ -1,0 +1,93 @@
+"""Wiring: which pads the VM holds (from the daemon's seat observation) → the usbmon reader,
+and where every pad's buttons are read from, for `modeswitch status`.
+
+The daemon calls `refresh()` whenever the seat may have changed (a transition ended, a VM or
+USB event, a status request). Between those nothing here runs.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable, Iterable, Sequence
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+from modeswitch.backends.usb_sysfs import GAMEPAD
+from modeswitch.model import SeatState, UsbDevice, VmObservation
+from modeswitch.triggers.usb.mapper import KNOWN, UNREADABLE
+from modeswitch.triggers.usb.reader import ButtonSink, SourceOpener, UsbmonPads, VmPad
+from modeswitch.triggers.usb.sources import open_source
+
+HOST_EVDEV = "host evdev"
+NOT_READABLE = "not readable"
+FIX_EVDEV = "sudo modeswitch udev-rules --install (gives the seat's user read access to pads)"
+
+Observe = Callable[[], Awaitable[SeatState]]
+
+
+def pads_in_vm(vm: VmObservation | None, host_usb: Iterable[UsbDevice]) -> list[VmPad]:
+    """USB devices the VM holds that are pads: by the host inventory's verdict or known ids."""
+    if vm is None:
+        return []
+    inventory = {(d.bus, d.device): d for d in host_usb}
+    pads = []
+    for held in vm.usb:
+        if held.bus is None or held.device is None:
+            continue
+        host = inventory.get((held.bus, held.device))
+        ids = (held.vendor, held.product)
+        if (host is not None and host.kind == GAMEPAD) or ids in KNOWN or ids in UNREADABLE:
+            pads.append(VmPad(held.bus, held.device, held.vendor, held.product, host.name if host else ""))
+    return pads
+
+
+def host_rows(evdev: Sequence[Any], host_usb: Iterable[UsbDevice],
+              in_vm: Iterable[VmPad]) -> list[dict[str, Any]]:
+    """Pads read on the host, and USB pads on the host that no evdev reader covers."""
+    rows: list[dict[str, Any]] = [{**asdict(pad), "source": HOST_EVDEV} for pad in evdev]
+    read_ids = {(pad.vendor, pad.product) for pad in evdev}
+    held = {(pad.bus, pad.device) for pad in in_vm}
+    for device in host_usb:
+        if device.kind != GAMEPAD or (device.bus, device.device) in held:
+            continue
+        if (device.vendor, device.product) not in read_ids:
+            rows.append({"name": device.name or device.ident, "vendor": device.vendor, "product": device.product,
+                         "bus": device.bus, "device": device.device, "source": NOT_READABLE,
+                         "reason": "no readable evdev node for it on the host", "fix": FIX_EVDEV})
+    return rows
+
+
+class VmPadFollower:
+    def __init__(self, usbmon: UsbmonPads, observe: Observe) -> None:
+        self.usbmon = usbmon
+        self._observe = observe
+        self._seen: SeatState | None = None
+
+    @classmethod
+    def build(cls, root: Path, threshold: float, sink: ButtonSink, observe: Observe,
+              opener: SourceOpener = open_source) -> VmPadFollower:
+        return cls(UsbmonPads(root, threshold, sink, opener), observe)
+
+    async def refresh(self) -> None:
+        self.follow(await self._observe())
+
+    def follow(self, seen: SeatState) -> None:
+        self._seen = seen
+        self.usbmon.follow(pads_in_vm(seen.vm, seen.host_usb), asyncio.get_running_loop())
+
+    def describe(self, evdev: Sequence[Any]) -> list[dict[str, Any]]:
+        seen = self._seen
+        in_vm = pads_in_vm(seen.vm, seen.host_usb) if seen is not None else []
+        host = host_rows(evdev, seen.host_usb if seen is not None else (), in_vm)
+        return host + self.usbmon.describe()
+
+    def close(self) -> None:
+        self.usbmon.close()
+
+
+def describe_pads(evdev: Sequence[Any], follower: VmPadFollower | None) -> list[dict[str, Any]]:
+    """status's `pads`: every pad with where its buttons are read from (and why not)."""
+    if follower is None:
+        return [{**asdict(pad), "source": HOST_EVDEV} for pad in evdev]
+    return follower.describe(evdev)
