@@ -74,3 +74,7 @@ class ReloadRefused(ModeswitchError):
 class NoReply(ModeswitchError):
     """The daemon took a request and stopped before answering. Never retried in-process: the
     daemon may have run (and rolled back) the switch, and doing it again would run it twice."""
+
+
+class CaptureError(ModeswitchError):
+    """A usbmon capture file that cannot be read (not pcap/pcapng, wrong link type, cut short)."""

@@ -65,6 +65,9 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("init", help="copy the example config and modes into $XDG_CONFIG_HOME/modeswitch")
     unit = sub.add_parser("systemd-unit", help="print the systemd user unit (or install it)")
     unit.add_argument("--install", action="store_true", help="write it to $XDG_CONFIG_HOME/systemd/user")
+    pads = sub.add_parser("pads", help="decode a usbmon capture: protocol and button changes per pad")
+    pads.add_argument("--capture", type=Path, required=True, metavar="FILE",
+                      help="pcap or pcapng from tcpdump -i usbmonN or Wireshark (link type 220)")
     rules = sub.add_parser("udev-rules", help="print the udev rules (or install them as root)")
     rules.add_argument("--install", action="store_true", help="write them to /etc/udev/rules.d and reload udev")
     firstrun.add_parsers(sub)
@@ -141,6 +144,11 @@ def _dispatch(args: argparse.Namespace) -> int:
         from modeswitch.cli.userfiles import udev_rules
 
         print(udev_rules(install=args.install), end="")
+        return EXIT_OK
+    if command == "pads":
+        from modeswitch.cli.padscapture import capture_lines
+
+        print("\n".join(capture_lines(args.capture)))
         return EXIT_OK
     if command == "systemd-unit":
         from modeswitch.cli.userfiles import install_unit, systemd_unit
