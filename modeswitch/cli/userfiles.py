@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import grp
 import os
 import shutil
 import subprocess
@@ -9,6 +10,7 @@ from pathlib import Path
 
 from modeswitch.config.loader import shipped_modes_dir
 from modeswitch.errors import ModeswitchError
+from modeswitch.triggers.usb.reader import USBMON_GROUP  # the group the rules give /dev/usbmon* to
 
 CONFIG_TEMPLATE = """\
 # modeswitch configuration. Every key is optional; see README.md for the full reference.
@@ -33,6 +35,7 @@ triggers:
 """
 
 RULES_NAME = "70-modeswitch.rules"
+USBMON_CONF = "modeswitch-usbmon.conf"
 
 
 def init_config(config_path: Path) -> str:
@@ -53,15 +56,17 @@ def init_config(config_path: Path) -> str:
     return "wrote " + ", ".join(written) + "\nedit them, then run 'modeswitch check'"
 
 
-def rules_path() -> Path:
-    checkout = Path(__file__).resolve().parent.parent / "udev" / RULES_NAME
+def rules_path(name: str = RULES_NAME) -> Path:
+    checkout = Path(__file__).resolve().parent.parent / "udev" / name
     if checkout.exists():
         return checkout
     prefix = Path(shutil.which("modeswitch") or "/usr/bin/modeswitch").resolve().parent.parent
-    return prefix / "share" / "modeswitch" / "udev" / RULES_NAME
+    return prefix / "share" / "modeswitch" / "udev" / name
 
 
-def udev_rules(install: bool, dest: Path = Path("/etc/udev/rules.d")) -> str:
+def udev_rules(install: bool, dest: Path = Path("/etc/udev/rules.d"),
+               modules: Path = Path("/etc/modules-load.d")) -> str:
+    """The rules, and for pads in the VM the usbmon module at boot and its group."""
     text = rules_path().read_text(encoding="utf-8")
     if not install:
         return text
@@ -69,10 +74,26 @@ def udev_rules(install: bool, dest: Path = Path("/etc/udev/rules.d")) -> str:
         raise ModeswitchError("installing udev rules needs root", "run: sudo modeswitch udev-rules --install")
     dest.mkdir(parents=True, exist_ok=True)
     (dest / RULES_NAME).write_text(text, encoding="utf-8")
-    trigger = ["udevadm", "trigger", "--subsystem-match=input", "--subsystem-match=kvmfr"]
-    for argv in (["udevadm", "control", "--reload"], trigger):
+    modules.mkdir(parents=True, exist_ok=True)
+    (modules / USBMON_CONF).write_text(rules_path(USBMON_CONF).read_text(encoding="utf-8"), encoding="utf-8")
+    commands = [["udevadm", "control", "--reload"], ["modprobe", "usbmon"],
+                ["udevadm", "trigger", "--subsystem-match=input", "--subsystem-match=kvmfr",
+                 "--subsystem-match=usbmon"]]
+    if not _group_exists(USBMON_GROUP):
+        commands.insert(0, ["groupadd", "--system", USBMON_GROUP])
+    for argv in commands:
         subprocess.run(argv, check=False)
-    return f"installed {dest / RULES_NAME} and reloaded udev\n"
+    return (f"installed {dest / RULES_NAME} and {modules / USBMON_CONF}, loaded usbmon, reloaded udev\n"
+            f"to read pads inside the VM, add the daemon's user to group {USBMON_GROUP}: "
+            f"sudo usermod -aG {USBMON_GROUP} $USER (then log in again)\n")
+
+
+def _group_exists(name: str) -> bool:
+    try:
+        grp.getgrnam(name)
+    except KeyError:
+        return False
+    return True
 
 
 UNIT_TEMPLATE = """\

@@ -43,8 +43,19 @@ def test_kvmfr_group_mode_and_uaccess(udev):
     assert "uaccess" in kvmfr["props"]["CURRENT_TAGS"].split(":")
 
 
+def test_usbmon_nodes_go_to_group_usbmon_0640(udev):
+    lines = udev["usbmon"]["our_lines"]
+    assert any(line.endswith(f"GROUP {udev['usbmon_gid']}") for line in lines), lines
+    assert any(line.endswith("MODE 0640") for line in lines), lines
+
+
+def test_usbmon_rule_leaves_other_nodes_alone(udev):
+    for name in ("xpad-360", "keyboard", "kvmfr"):
+        assert not any("MODE 0640" in line for line in udev[name]["our_lines"]), name
+
+
 def test_rules_parse_cleanly(udev):
-    for name in ("dualsense", "dualsense-touchpad", "xpad-360", "keyboard", "kvmfr"):
+    for name in ("dualsense", "dualsense-touchpad", "xpad-360", "keyboard", "kvmfr", "usbmon"):
         assert any("Reading rules file" in line for line in udev[name]["our_lines"]), name
         assert udev[name]["trouble"] == [], name
 

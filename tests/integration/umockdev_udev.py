@@ -32,14 +32,40 @@ E: MAJOR=242
 E: MINOR=0
 A: dev=242:0
 """
+USBMON = """\
+P: /devices/virtual/usbmon/usbmon1
+N: usbmon1
+E: DEVNAME=/dev/usbmon1
+E: SUBSYSTEM=usbmon
+E: MAJOR=243
+E: MINOR=1
+A: dev=243:1
+"""
+USBMON_GROUP = "usbmon"
 TROUBLE = ("invalid", "unknown key", "failed to", "error", "ignoring")
 
 
-def sandbox(rules: Path, syspath: str) -> None:
+def group_file(workdir: Path) -> tuple[Path, int]:
+    """/etc/group plus the usbmon group `udev-rules --install` creates, for the sandbox only:
+    the machine's own group database is left alone."""
+    text = Path("/etc/group").read_text()
+    entries = [line.split(":") for line in text.splitlines() if line.count(":") == 3]
+    for name, _pw, gid, _members in entries:
+        if name == USBMON_GROUP:
+            return Path("/etc/group"), int(gid)
+    taken = {int(gid) for _n, _p, gid, _m in entries if gid.isdigit()}
+    gid = next(n for n in range(999, 100, -1) if n not in taken)
+    path = workdir / "group"
+    path.write_text(text.rstrip("\n") + f"\n{USBMON_GROUP}:x:{gid}:\n")
+    return path, gid
+
+
+def sandbox(rules: Path, syspath: str, groups: str) -> None:
     """Runs inside `unshare -m`: nothing mounted here is seen outside, nothing leaks to /run."""
     mounts = [["mount", "-t", "tmpfs", "tmpfs", "/run"],
               ["mount", "-t", "tmpfs", "tmpfs", "/etc/udev/rules.d"],
-              ["mount", "--bind", str(rules), str(SYSTEM_RULES)]]
+              ["mount", "--bind", str(rules), str(SYSTEM_RULES)],
+              ["mount", "--bind", groups, "/etc/group"]]
     for argv in mounts:
         subprocess.run(argv, check=True)
     done = subprocess.run(["udevadm", "test", "--action=add", syspath],
@@ -47,9 +73,9 @@ def sandbox(rules: Path, syspath: str) -> None:
     sys.stdout.write(done.stdout + done.stderr)
 
 
-def udevadm_test(rules: Path, syspath: str) -> str:
+def udevadm_test(rules: Path, syspath: str, groups: Path = Path("/etc/group")) -> str:
     argv = ["unshare", "-m", "--propagation", "private", "--",
-            sys.executable, __file__, "sandbox", str(rules), syspath]
+            sys.executable, __file__, "sandbox", str(rules), syspath, str(groups)]
     return subprocess.run(argv, capture_output=True, text=True, timeout=60, check=False).stdout
 
 
@@ -72,7 +98,11 @@ def main(workdir: Path) -> dict[str, Any]:
                enumerate(["dualsense", "dualsense-touchpad", "xpad-360", "keyboard"], start=3)}
     rig.testbed.add_from_string(KVMFR)
     devices["kvmfr"] = "/sys/devices/virtual/kvmfr/kvmfr0"
-    result = {name: parse(udevadm_test(rules, syspath)) for name, syspath in devices.items()}
+    rig.testbed.add_from_string(USBMON)
+    devices["usbmon"] = "/sys/devices/virtual/usbmon/usbmon1"
+    groups, gid = group_file(workdir)
+    result: dict[str, Any] = {name: parse(udevadm_test(rules, syspath, groups)) for name, syspath in devices.items()}
+    result["usbmon_gid"] = gid
     # The control: a broken copy of our file must show up as trouble, or the check is blind.
     broken = workdir / "broken.d"
     shutil.copytree(rules, broken)
@@ -84,6 +114,6 @@ def main(workdir: Path) -> dict[str, Any]:
 
 if __name__ == "__main__":
     if sys.argv[1] == "sandbox":
-        sandbox(Path(sys.argv[2]), sys.argv[3])
+        sandbox(Path(sys.argv[2]), sys.argv[3], sys.argv[4])
     else:
         print(json.dumps(main(Path(sys.argv[2]))))
