@@ -1,9 +1,13 @@
 """Looking Glass supervisor: runs the viewer while the mode wants it, never leaves a zombie.
 
 The viewer is started in its own session so it can outlive a one-shot CLI, and its pid is
-recorded beside the control socket; a later daemon adopts it after checking /proc, so the
-state is read from the world, not remembered. Exit is noticed through a pidfd on the event
-loop (no polling), and a viewer that dies while wanted is restarted with backoff.
+recorded beside the control socket (atomically, before anything else can happen); a later
+daemon adopts it after checking /proc, so the state is read from the world, not remembered.
+A process killed between the spawn and that record leaves a viewer without one: every viewer
+also carries the seat's marker in its environment (processes.py), and the first observation
+looks for marked viewers, adopts one and ends any other, so there are never two. Exit is
+noticed through a pidfd on the event loop (no polling), and a viewer that dies while wanted
+is restarted with backoff.
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ import signal
 import time
 from pathlib import Path
 
+from modeswitch.backends.processes import VIEWER_RUN, child_env, find, kill_group, session_of, terminate
 from modeswitch.errors import BackendError
 from modeswitch.model import Step, StepKind, ViewerObservation
 
@@ -38,9 +43,12 @@ def _cmdline(pid: int) -> tuple[str, ...] | None:
 class ViewerSupervisor:
     kinds = frozenset({StepKind.VIEWER_START, StepKind.VIEWER_STOP})
 
-    def __init__(self, argv: tuple[str, ...], pidfile: Path, grace: float = 3.0, *, stop_on_close: bool = True) -> None:
+    def __init__(self, argv: tuple[str, ...], pidfile: Path, grace: float = 3.0, *, stop_on_close: bool = True,
+                 owner: str | None = None) -> None:
         self.argv = argv
         self.pidfile = pidfile
+        self.owner = owner if owner is not None else str(pidfile.parent)  # the seat's runtime dir
+        self._searched = False
         self.grace = grace
         self.stop_on_close = stop_on_close
         self.restarts = 0
@@ -57,11 +65,14 @@ class ViewerSupervisor:
 
     async def observe(self) -> ViewerObservation:
         if self._pid is None:
-            self._adopt()
+            self._adopt_recorded()
+        if not self._searched:
+            self._searched = True
+            await self._adopt_marked()
         return ViewerObservation(running=self._pid is not None, pid=self._pid, restarts=self.restarts)
 
-    def _adopt(self) -> None:
-        """Take over a viewer an earlier modeswitch process started, if it still runs."""
+    def _adopt_recorded(self) -> None:
+        """Take over the viewer the pidfile names, if it still runs what the file says."""
         try:
             pid_text, _, argv_text = self.pidfile.read_text().partition("\n")
             pid = int(pid_text)
@@ -70,10 +81,31 @@ class ViewerSupervisor:
         if _cmdline(pid) != tuple(argv_text.split("\0")):
             self.pidfile.unlink(missing_ok=True)
             return
+        self._adopt(pid)
+
+    async def _adopt_marked(self) -> None:
+        """Viewers of this seat found by their marker: one is adopted (if none was), others end.
+
+        This is what finds a viewer whose pidfile its killed starter never wrote."""
+        leaders = [pid for pid in find(self.owner, VIEWER_RUN) if session_of(pid) == pid]
+        for pid in leaders:
+            if self._pid is None:
+                self._adopt(pid)
+                if self._pid == pid:
+                    self._record(pid, self.argv)
+                    continue
+            if pid != self._pid:
+                log.warning("ending a second viewer pid %d of this seat", pid)
+                await terminate(pid, self.owner, VIEWER_RUN, self.grace)
+
+    def _adopt(self, pid: int) -> None:
+        argv = _cmdline(pid)
+        if not argv:
+            return
         with contextlib.suppress(ProcessLookupError):
             self._watch(pid, os.pidfd_open(pid))
             self._wanted = True
-            self.argv = tuple(argv_text.split("\0"))  # a restart runs what was running
+            self.argv = argv  # a restart runs what was running
             self._started_at = time.monotonic()
             log.info("adopted running viewer pid %d", pid)
 
@@ -103,12 +135,12 @@ class ViewerSupervisor:
         pid, child = self._pid, self._process
         if pid is None:
             return
-        self._signal(pid, signal.SIGTERM)
+        kill_group(pid, signal.SIGTERM)
         try:
             await asyncio.wait_for(self._exited.wait(), self.grace)
         except TimeoutError:
             log.warning("viewer pid %d ignored SIGTERM for %.1f s; killing it", pid, self.grace)
-            self._signal(pid, signal.SIGKILL)
+            kill_group(pid, signal.SIGKILL)
             await self._exited.wait()
         if child is not None:
             await child.wait()  # reaped before we return: no zombie even if we exit right after
@@ -132,15 +164,22 @@ class ViewerSupervisor:
             process = await asyncio.create_subprocess_exec(
                 *self.argv, stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.DEVNULL,
                 stderr=None if self.stop_on_close else asyncio.subprocess.DEVNULL, start_new_session=True,
+                env=child_env(dict(os.environ), self.owner, VIEWER_RUN),
             )
         except OSError as exc:
             raise BackendError(f"cannot start {self.argv[0]}: {exc.strerror}") from None
+        self._record(process.pid, self.argv)  # first: nothing may come between the spawn and this
         self._process = process
         self._started_at = time.monotonic()
-        self.pidfile.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        self.pidfile.write_text(f"{process.pid}\n" + "\0".join(self.argv))
         self._watch(process.pid, os.pidfd_open(process.pid))
         log.info("started viewer pid %d: %s", process.pid, " ".join(self.argv))
+
+    def _record(self, pid: int, argv: tuple[str, ...]) -> None:
+        """Write the pidfile whole or not at all: a crash never leaves half a record."""
+        self.pidfile.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        temporary = self.pidfile.with_name(f".{self.pidfile.name}.{pid}")
+        temporary.write_text(f"{pid}\n" + "\0".join(argv))
+        os.replace(temporary, self.pidfile)
 
     def _watch(self, pid: int, pidfd: int) -> None:
         self._pid, self._pidfd = pid, pidfd
@@ -181,8 +220,3 @@ class ViewerSupervisor:
         except BackendError as exc:
             log.error("viewer restart failed: %s", exc)
             self._schedule_restart(None)
-
-    @staticmethod
-    def _signal(pid: int, signum: int) -> None:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(pid, signum)

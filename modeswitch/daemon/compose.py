@@ -12,6 +12,7 @@ from typing import Any
 
 from modeswitch.backends.hooks import HookRunner
 from modeswitch.backends.lookingglass import ViewerSupervisor
+from modeswitch.backends.processes import RunRecords
 from modeswitch.config.loader import Config
 from modeswitch.errors import ModeswitchError, ReloadRefused
 from modeswitch.history import HistoryLog
@@ -47,7 +48,7 @@ async def build_backends(
     An unreachable libvirt is tolerated (observed as disconnected) by the daemon and by
     `status`, which report it; a one-shot switch or plan fails on it with one line instead."""
     tolerate = resident if tolerate_unreachable is None else tolerate_unreachable
-    backends = BackendSet(hooks=HookRunner())
+    backends = BackendSet(hooks=HookRunner(records=_hook_records(paths)))
     for part in (name for name, spec in wiring(config).items() if spec is not None):
         await _add(part, backends, config, paths, on_event, tolerate, resident)
     return backends
@@ -57,7 +58,7 @@ async def _add(part: str, backends: BackendSet, config: Config, paths: Paths, on
                tolerate: bool, resident: bool) -> None:
     if part == "viewer":
         backends.viewer = ViewerSupervisor(_default_viewer_argv(config), paths.viewer_pidfile, config.viewer_grace,
-                                           stop_on_close=resident)
+                                           stop_on_close=resident, owner=str(paths.runtime))
     elif part == "vm":
         await _add_vm(backends, config, on_event, tolerate, resident)
     elif part == "audio":
@@ -126,6 +127,13 @@ async def _add_audio(backends: BackendSet, config: Config, on_event: EventHandle
     from modeswitch.backends.audio import PulseAudioBackend
 
     backends.audio = PulseAudioBackend(config.pulse_server, _forward("audio", on_event) if on_event else None)
+
+
+def _hook_records(paths: Paths) -> RunRecords:
+    """Hooks of a modeswitch process that died mid-run (kill -9) are ended before anything runs."""
+    records = RunRecords(paths.runtime / "runs", owner=str(paths.runtime))
+    records.end_leftovers()
+    return records
 
 
 def _forward(part: str, on_event: EventHandler | None) -> Callable[[Any], None]:

@@ -66,7 +66,8 @@ def test_switch_interrupted_by_a_crash_is_undone_by_the_next_daemon() -> None:
 
 
 def _kill_orphaned_hook(pidfile: Path) -> None:
-    """A hook outlives a daemon killed with SIGKILL (it runs in its own session): stop ours."""
+    """The hook dies with a daemon killed with SIGKILL (test_crash_hooks.py checks that); a hook
+    that did not, for whatever reason, must not outlive the test either."""
     try:
         pid = int(pidfile.read_text())
     except (OSError, ValueError):
