@@ -85,8 +85,10 @@ class Engine:
         result = TransitionResult(plan.target, source, notes=plan.notes)
         began = time.perf_counter()
         done: list[Step] = []  # in completion order, so a cancelled group's finished steps count
+        started: list[Step] = []
         try:
             for group in plan.groups:
+                started.extend(group)
                 records = await asyncio.gather(*(self._timed(step, done) for step in group))
                 result.steps.extend(records)
                 failed = next((r for r in records if not r.ok), None)
@@ -97,7 +99,10 @@ class Engine:
                     break
         except asyncio.CancelledError:
             result.ok, result.error = False, "cancelled (the daemon is stopping)"
-            await asyncio.shield(self._rollback(done, result))
+            # a step cut off midway may have had its effect (a hook that ran but was not reaped
+            # yet): undo it too, undos are idempotent
+            interrupted = [step for step in started if not any(step is finished for finished in done)]
+            await asyncio.shield(self._rollback(done + interrupted, result))
             raise
         finally:
             result.duration_ms = (time.perf_counter() - began) * 1000

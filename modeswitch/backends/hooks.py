@@ -9,6 +9,7 @@ background on purpose is its own business.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 
@@ -71,6 +72,8 @@ class HookRunner:
             raise BackendError(f"hook {name} did not finish within {timeout:g} s") from None
         except asyncio.CancelledError:
             kill_group(process.pid)
+            with contextlib.suppress(asyncio.CancelledError):
+                await process.wait()  # reaped here: no zombie, no transport outliving the loop
             raise
 
     def _environment(self, step: Step) -> dict[str, str]:
