@@ -256,6 +256,7 @@ class ViewerObservation:
 @dataclass(frozen=True)
 class DisplayObservation:
     outputs: tuple[OutputSetting, ...] = ()
+    primary_supported: bool = True  # False on compositors without a primary output (sway)
 
 
 @dataclass(frozen=True)

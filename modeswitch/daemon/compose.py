@@ -64,9 +64,9 @@ async def _add(part: str, backends: BackendSet, config: Config, paths: Paths, on
     elif part == "audio":
         await _add_audio(backends, config, on_event)
     elif part == "display":
-        from modeswitch.backends.display.x11 import XrandrBackend
+        from modeswitch.backends.display.session import SessionDisplay
 
-        backends.display = XrandrBackend()  # the session's $DISPLAY, read when it is used
+        backends.display = SessionDisplay()  # X11, sway, GNOME or KDE: the session's, read when it is used
 
 
 def _default_viewer_argv(config: Config) -> tuple[str, ...]:

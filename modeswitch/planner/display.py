@@ -24,6 +24,8 @@ def plan_display(wanted: tuple[OutputSetting, ...] | None, seen: DisplayObservat
     if missing:
         known = ", ".join(o.output for o in seen.outputs) or "none"
         raise PlanError(f"no display output named {', '.join(missing)}", f"outputs: {known}")
+    if not seen.primary_supported and any(o.primary for o in wanted):
+        raise PlanError("this desktop has no primary output", "remove primary: from the display list")
     current = {o.output: o for o in seen.outputs}
     if all(satisfied(o, current[o.output]) for o in wanted):
         return []
