@@ -138,12 +138,22 @@ GAMEPAD = "gamepad"
 TOGGLE = "toggle"  # the action that alternates between the two modes of the toggle pair
 
 
+class ComboSource(StrEnum):
+    """Which devices a combo listens to: pads (host evdev or usbmon), a TV remote over CEC,
+    or a host keyboard."""
+
+    PAD = "pad"
+    REMOTE = "remote"
+    KEYBOARD = "keyboard"
+
+
 @dataclass(frozen=True)
 class ComboSpec:
     buttons: tuple[str, ...]  # evdev code names, e.g. ("BTN_SELECT", "BTN_START")
     action: str  # a mode name or "toggle"
     hold: float = 0.0
     cancel_on_other: bool = True
+    source: ComboSource = ComboSource.PAD
 
 
 @dataclass(frozen=True)

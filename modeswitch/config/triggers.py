@@ -7,6 +7,7 @@ from modeswitch.config.yamlnodes import Node, suggest
 from modeswitch.model import (
     GAMEPAD,
     TOGGLE,
+    ComboSource,
     ComboSpec,
     HotplugRule,
 )
@@ -24,16 +25,18 @@ def read_triggers(node: Node, modes: set[str]) -> dict[str, object]:
 
 
 def _read_combo(node: Node, actions: set[str]) -> ComboSpec:
-    keys = node.mapping({"buttons", "action", "hold", "cancel_on_other"})
+    keys = node.mapping({"buttons", "action", "hold", "cancel_on_other", "source"})
+    source = _read_source(keys["source"]) if "source" in keys else ComboSource.PAD
     for required in ("buttons", "action"):
         if required not in keys:
             raise node.error(f"a combo needs '{required}'", "e.g. {buttons: [select, start], action: toggle}")
     buttons: list[str] = []
     for item in keys["buttons"].items():
         try:
-            buttons.append(resolve_button(item.string()))
+            buttons.append(_resolve(item.string(), source))
         except ValueError as exc:
-            raise item.error(f"unknown button '{item.scalar()}'", str(exc)) from None
+            what = "button" if source is ComboSource.PAD else f"{source.value} key"
+            raise item.error(f"unknown {what} '{item.scalar()}'", str(exc)) from None
     if len(set(buttons)) < 1:
         raise keys["buttons"].error("a combo needs at least one button")
     action = keys["action"].string()
@@ -44,7 +47,26 @@ def _read_combo(node: Node, actions: set[str]) -> ComboSpec:
         action=action,
         hold=keys["hold"].number(0.0, 30.0) if "hold" in keys else 0.0,
         cancel_on_other=keys["cancel_on_other"].boolean() if "cancel_on_other" in keys else True,
+        source=source,
     )
+
+
+def _read_source(node: Node) -> ComboSource:
+    text = node.string()
+    try:
+        return ComboSource(text)
+    except ValueError:
+        raise node.error(f"unknown combo source '{text}'", suggest(text, [s.value for s in ComboSource])) from None
+
+
+def _resolve(name: str, source: ComboSource) -> str:
+    """Pads: gamepad button names; a remote: the keys of the kernel's CEC keymap; a keyboard:
+    any KEY_* name. A name no device of that source can send is an error here, not silence."""
+    if source is ComboSource.PAD:
+        return resolve_button(name)
+    from modeswitch.triggers.keys import resolve_key
+
+    return resolve_key(name, remote=source is ComboSource.REMOTE)
 
 
 def _read_hotplug(node: Node, modes: set[str]) -> HotplugRule:

@@ -23,6 +23,7 @@ from modeswitch.daemon.config_watch import ConfigWatcher
 from modeswitch.daemon.control import ControlServer
 from modeswitch.daemon.sdnotify import notify
 from modeswitch.errors import ConfigError, ModeswitchError, ReloadRefused
+from modeswitch.model import ComboSource
 from modeswitch.paths import Paths
 from modeswitch.seat import Seat
 from modeswitch.triggers.vmpads import describe_pads
@@ -234,7 +235,8 @@ class Daemon:
         self.triggers = GamepadTriggers(self.config.combos, self.config.hotplug,
                                         self.config.trigger_threshold, self, self)
         await self.triggers.start()
-        if self.config.combos and self.coordinator is not None:  # pads in the VM: usbmon
+        pad_combos = any(c.source is ComboSource.PAD for c in self.config.combos)
+        if pad_combos and self.coordinator is not None:  # pads in the VM: read through usbmon
             from modeswitch.triggers.vmpads import VmPadFollower
 
             self.vm_pads = VmPadFollower.build(self._usbmon_root, self.config.trigger_threshold,

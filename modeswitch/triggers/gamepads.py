@@ -14,7 +14,7 @@ from pathlib import Path
 
 import evdev
 
-from modeswitch.model import ComboSpec, HotplugRule
+from modeswitch.model import ComboSource, ComboSpec, HotplugRule
 from modeswitch.triggers.base import Requester, SeatView
 from modeswitch.triggers.buttons import CANONICAL
 from modeswitch.triggers.combos import ChordDetector, Fire
@@ -23,6 +23,7 @@ from modeswitch.triggers.hotplug import (
     UdevInputWatcher,
     open_with_backoff,
 )
+from modeswitch.triggers.keyreader import KeyReader, key_source
 from modeswitch.triggers.pads import InputIdentity, PadReader, identify
 
 log = logging.getLogger(__name__)
@@ -45,7 +46,10 @@ class GamepadTriggers:
         self._threshold = threshold
         self._requester = requester
         self._input_dir = input_dir
-        self._detector = ChordDetector(combos)
+        # one detector per source: a remote's KEY_UP must not complete a keyboard's chord
+        self._detectors = {source: ChordDetector([c for c in combos if c.source == source])
+                           for source in ComboSource}
+        self._wanted = frozenset({ComboSource.PAD} | {c.source for c in combos})
         self._rules = HotplugRules(hotplug_rules, requester, seat_view)
         self._readers: dict[str, PadReader] = {}
         self._opening: dict[str, asyncio.Task[None]] = {}
@@ -57,7 +61,7 @@ class GamepadTriggers:
     @property
     def pads(self) -> list[InputIdentity]:
         """The pads being read right now (for status output and tests)."""
-        return [reader.identity for reader in self._readers.values()]
+        return [reader.identity for reader in self._readers.values() if reader.source is ComboSource.PAD]
 
     async def start(self) -> None:
         """Watch first, then scan, so a pad plugged in between is not missed."""
@@ -96,14 +100,17 @@ class GamepadTriggers:
 
     def _adopt(self, device: evdev.InputDevice) -> InputIdentity:
         identity = identify(device)
-        if not identity.gamepad or identity.path in self._readers:
+        source = key_source(device, identity, self._wanted)
+        if source is None or identity.path in self._readers:
             device.close()
             return identity
-        reader = PadReader(device, self._threshold, self._button, self._gone)
+        reader = PadReader(device, self._threshold, self._button, self._gone) if source is ComboSource.PAD \
+            else KeyReader(device, source, self._button, self._gone)
         self._readers[identity.path] = reader
         assert self._loop is not None
         reader.start(self._loop)
-        log.info("gamepad %s on %s", identity.name, identity.path)
+        log.info("%s %s on %s", "gamepad" if source is ComboSource.PAD else source.value, identity.name,
+                 identity.path)
         return identity
 
     def _node_added(self, path: str) -> None:
@@ -132,7 +139,7 @@ class GamepadTriggers:
     def _gone(self, reader: PadReader) -> None:
         if self._readers.get(reader.path) is reader:
             del self._readers[reader.path]
-        self._detector.forget(reader.path)
+        self._detectors[reader.source].forget(reader.path)
         self._reschedule()
 
     # --- combos ------------------------------------------------------------------------
@@ -143,26 +150,29 @@ class GamepadTriggers:
         if self._loop is None:
             return
         self._labels[pad] = label
-        self._changed(pad, button, value)
+        self._changed(ComboSource.PAD, pad, button, value)
 
     def _button(self, reader: PadReader, button: str, value: int) -> None:
-        self._changed(reader.path, button, value)
+        self._changed(reader.source, reader.path, button, value)
 
-    def _changed(self, pad: str, button: str, value: int) -> None:
+    def _changed(self, source: ComboSource, pad: str, button: str, value: int) -> None:
         assert self._loop is not None
-        self._fired(self._detector.feed(pad, button, value, self._loop.time()))
+        self._fired(self._detectors[source].feed(pad, button, value, self._loop.time()))
         if value == 1 or self._timer is not None:
             self._reschedule()
 
     def _expire(self) -> None:
         self._timer = None
         assert self._loop is not None
-        self._fired(self._detector.expire(self._loop.time()))
+        now = self._loop.time()
+        for detector in self._detectors.values():
+            self._fired(detector.expire(now))
         self._reschedule()
 
     def _reschedule(self) -> None:
         """One loop timer for the earliest hold deadline: holds expire without polling."""
-        deadline = self._detector.next_deadline()
+        deadline = min((d for d in (det.next_deadline() for det in self._detectors.values()) if d is not None),
+                       default=None)
         if self._timer is not None:
             if deadline is not None and self._timer.when() == deadline:
                 return

@@ -21,6 +21,7 @@ from typing import Any, Protocol
 import evdev
 from evdev import ecodes
 
+from modeswitch.model import ComboSource
 from modeswitch.triggers.combos import AxisRange, PadMapper
 
 log = logging.getLogger(__name__)
@@ -106,6 +107,8 @@ def drain(source: EventSource, handle: Callable[[int, int, int], None]) -> bool:
 
 class PadReader:
     """One open pad, read through the event loop's reader callback (no thread, no polling)."""
+
+    source = ComboSource.PAD  # which combos its changes go to (keyreader.py reads the others)
 
     def __init__(
         self,

@@ -17,7 +17,7 @@ from typing import Any
 from evdev import ecodes as e
 from umockdev_devices import Plugged, Rig
 
-from modeswitch.model import ComboSpec, HotplugRule
+from modeswitch.model import ComboSource, ComboSpec, HotplugRule
 from modeswitch.triggers.gamepads import GamepadTriggers
 
 SELECT_START = ComboSpec(buttons=("BTN_SELECT", "BTN_START"), action="toggle")
@@ -139,7 +139,43 @@ async def hotplug(rig: Rig, recorder: Recorder) -> dict[str, Any]:
     return result
 
 
-SCENARIOS = {"combos": combos, "hotplug": hotplug}
+REMOTE_RED = ComboSpec(buttons=("KEY_RED",), action="desk", source=ComboSource.REMOTE)
+REMOTE_UP_DOWN = ComboSpec(buttons=("KEY_UP", "KEY_DOWN"), action="tv", source=ComboSource.REMOTE)
+KEYBOARD_CHORD = ComboSpec(buttons=("KEY_LEFTCTRL", "KEY_LEFTALT", "KEY_F12"), action="toggle",
+                           source=ComboSource.KEYBOARD)
+
+
+async def keys(rig: Rig, recorder: Recorder) -> dict[str, Any]:
+    """A CEC remote, a keyboard and a pad through the same triggers; each source fires only
+    its own combos (the keyboard's arrows do not complete the remote's up+down)."""
+    remote, keyboard = rig.plug("cec-remote", 3), rig.plug("desk-keyboard", 4)
+    pad, plain = rig.plug("xpad-360", 5), rig.plug("dualsense-touchpad", 6)
+    triggers = GamepadTriggers([SELECT_START, REMOTE_RED, REMOTE_UP_DOWN, KEYBOARD_CHORD], [], 0.5,
+                               recorder, recorder)
+    await triggers.start()
+    result: dict[str, Any] = {"pads": sorted(p.name for p in triggers.pads)}
+    try:
+        rig.send(keyboard, press(e.KEY_UP, e.KEY_DOWN))
+        rig.send(keyboard, press(e.KEY_UP, e.KEY_DOWN, value=0))
+        rig.send(remote, press(e.KEY_RED) + [(e.EV_KEY, e.KEY_RED, 2)])  # held: autorepeat
+        rig.send(remote, press(e.KEY_RED, value=0))
+        result["remote_fired"] = await recorder.next_request(1)
+        rig.send(keyboard, press(e.KEY_LEFTCTRL))
+        rig.send(keyboard, press(e.KEY_LEFTALT))
+        rig.send(keyboard, press(e.KEY_F12))
+        rig.send(keyboard, press(e.KEY_F12, e.KEY_LEFTALT, e.KEY_LEFTCTRL, value=0))
+        result["keyboard_fired"] = await recorder.next_request(2)
+        rig.send(plain, press(e.BTN_LEFT))
+        await select_start(rig, pad)
+        result["pad_fired"] = await recorder.next_request(3)
+        rig.send(remote, press(e.KEY_UP, e.KEY_DOWN))
+        result["remote_chord_fired"] = await recorder.next_request(4)
+    finally:
+        await triggers.stop()
+    return result
+
+
+SCENARIOS = {"combos": combos, "hotplug": hotplug, "keys": keys}
 
 
 async def main(name: str, workdir: Path) -> dict[str, Any]:
