@@ -8,7 +8,7 @@ import asyncio
 import sys
 from typing import Any
 
-COMMANDS = ("doctor",)
+COMMANDS = ("doctor", "init")
 
 
 def add_parsers(sub: Any) -> None:
@@ -19,9 +19,22 @@ def add_parsers(sub: Any) -> None:
                         "memory (default: the largest display mode in the modes, else 1920x1080)")
 
 
+    init = sub.add_parser("init", help="find your VM, keyboard, mouse, pads and sinks; write config.yaml and "
+                          "modes that name them")
+    init.add_argument("--yes", action="store_true", help="take the proposal without asking")
+    init.add_argument("--json", action="store_true", help="print what was found (and write only with --yes)")
+    init.add_argument("--force", action="store_true", help="replace existing files (a .bak copy is kept)")
+    init.add_argument("--uri", default="qemu:///system", help="libvirt URI to look for domains (default %(default)s)")
+
+
 def dispatch(args: argparse.Namespace) -> int:
     if args.command == "doctor":
         return _doctor(args)
+    if args.command == "init":
+        from modeswitch.cli.initcmd import main
+        from modeswitch.doctor.roots import Roots
+
+        return main(args, Roots.from_environment())
     raise AssertionError(args.command)
 
 

@@ -62,7 +62,6 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("daemon", help="run the state machine in the foreground (for systemd --user)")
     demo = sub.add_parser("demo", help="run a desk -> tv -> desk cycle on an embedded VM and private audio")
     demo.add_argument("--keep-going", action="store_true", help=argparse.SUPPRESS)
-    sub.add_parser("init", help="copy the example config and modes into $XDG_CONFIG_HOME/modeswitch")
     unit = sub.add_parser("systemd-unit", help="print the systemd user unit (or install it)")
     unit.add_argument("--install", action="store_true", help="write it to $XDG_CONFIG_HOME/systemd/user")
     pads = sub.add_parser("pads", help="decode a usbmon capture: protocol and button changes per pad")
@@ -135,11 +134,6 @@ def _dispatch(args: argparse.Namespace) -> int:
         return firstrun.dispatch(args)
     if command == "check":
         return _check(args)
-    if command == "init":
-        from modeswitch.cli.userfiles import init_config
-
-        print(init_config(args.config or default_config_path()))
-        return EXIT_OK
     if command == "udev-rules":
         from modeswitch.cli.userfiles import udev_rules
 

@@ -10,7 +10,7 @@ import asyncio
 import shutil
 import subprocess
 
-from modeswitch.doctor.domain import parse_domain
+from modeswitch.doctor.domain import DomainFacts, parse_domain
 from modeswitch.doctor.facts import CommandResult, LibvirtFacts
 from modeswitch.errors import ModeswitchError
 from modeswitch.model import AudioObservation
@@ -74,6 +74,44 @@ def _libvirt_facts(uri: str, domain: str) -> LibvirtFacts:
     except ValueError as exc:
         return LibvirtFacts(uri, domain, read_only=read_only, domain_error=f"unreadable domain XML: {exc}")
     return LibvirtFacts(uri, domain, read_only=read_only, domain=facts, active=active)
+
+
+async def probe_domains(uri: str) -> tuple[list[DomainFacts], list[str], str | None]:
+    """Every domain defined at `uri` with its parsed XML, the running ones, or why not."""
+    try:
+        from modeswitch.backends.libvirt.connection import EVENT_IMPL, ensure_event_loop
+    except ImportError as exc:
+        return [], [], f"libvirt-python is not installed ({exc})"
+    try:
+        ensure_event_loop(EVENT_IMPL)
+    except ModeswitchError as exc:
+        return [], [], str(exc)
+    return await asyncio.to_thread(_domains, uri)
+
+
+def _domains(uri: str) -> tuple[list[DomainFacts], list[str], str | None]:
+    import libvirt
+
+    from modeswitch.backends.libvirt.connection import open_connection
+
+    try:
+        conn = open_connection(uri)
+    except ModeswitchError as exc:
+        return [], [], str(exc)
+    found, running = [], []
+    try:
+        for dom in conn.listAllDomains(0):
+            try:
+                found.append(parse_domain(dom.XMLDesc(0)))
+                if dom.isActive():
+                    running.append(dom.name())
+            except (ValueError, libvirt.libvirtError):
+                continue  # undefined meanwhile, or unreadable: not a candidate
+    except libvirt.libvirtError as exc:
+        return [], [], f"cannot list domains at {uri}: {exc}"
+    finally:
+        conn.close()
+    return found, running, None
 
 
 async def probe_audio(server: str | None) -> AudioObservation:

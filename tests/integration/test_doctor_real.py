@@ -16,7 +16,7 @@ from pulse_fixtures import DESK, TV
 from modeswitch.sandbox.private_pulse import PrivatePulse
 
 MODESWITCH = str(Path(sys.executable).with_name("modeswitch"))
-RUNNER = Path(__file__).with_name("doctor_embedded.py")
+RUNNER = Path(__file__).with_name("embedded_run.py")
 
 
 @pytest.fixture(scope="module")
@@ -26,8 +26,8 @@ def pulse() -> Iterator[PrivatePulse]:
 
 
 def run_doctor(root: Path, server: str, tv_sink: str, *domain: str) -> tuple[str, dict[str, dict[str, str]]]:
-    done = subprocess.run([sys.executable, str(RUNNER), str(root), server, tv_sink, *domain], capture_output=True,
-                          text=True, timeout=180, stdin=subprocess.DEVNULL)
+    done = subprocess.run([sys.executable, str(RUNNER), "doctor", str(root), server, tv_sink, *domain],
+                          capture_output=True, text=True, timeout=180, stdin=subprocess.DEVNULL)
     assert done.returncode == 0, done.stderr
     report = json.loads(done.stdout)
     return report["domain"], {c["check"]: c for c in report["checks"]}
@@ -58,7 +58,7 @@ def test_a_sink_and_a_domain_that_are_not_there(pulse: PrivatePulse, tmp_path: P
 
 
 def test_cli_with_libvirt_and_sound_server_down(tmp_path: Path) -> None:
-    from doctor_embedded import write_config
+    from embedded_run import write_config
 
     config = write_config(tmp_path, "qemu:///system", "win11", f"unix:{tmp_path}/no-pulse", "*hdmi*")
     done = subprocess.run([MODESWITCH, "--config", str(config), "doctor", "--json"], capture_output=True,
