@@ -164,7 +164,7 @@ def _dispatch(args: argparse.Namespace) -> int:
     if command == "daemon":
         return _daemon(args, paths)
     if command == "reload":
-        _print_json_or(_daemon_call(paths, ipc.Verb.RELOAD), False, lambda r: print("reloaded:", ", ".join(r["modes"])))
+        _print_json_or(_daemon_call(paths, ipc.Verb.RELOAD), False, _print_reload)
         return EXIT_OK
     if command == "history":
         return _history(args, paths)
@@ -174,6 +174,11 @@ def _dispatch(args: argparse.Namespace) -> int:
         return _plan(args, paths)
     mode = args.mode if command == "switch" else command
     return _switch(args, paths, mode)
+
+
+def _print_reload(result: dict[str, Any]) -> None:
+    rewired = result.get("rewired") or []
+    print("reloaded:", ", ".join(result["modes"]) + (f"; rebuilt {', '.join(rewired)}" if rewired else ""))
 
 
 def _check(args: argparse.Namespace) -> int:

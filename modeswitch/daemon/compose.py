@@ -14,7 +14,7 @@ from modeswitch.backends.hooks import HookRunner
 from modeswitch.backends.lookingglass import ViewerSupervisor
 from modeswitch.backends.processes import RunRecords
 from modeswitch.config.loader import Config
-from modeswitch.errors import ModeswitchError, ReloadRefused
+from modeswitch.errors import BackendError, ModeswitchError, ReloadRefused
 from modeswitch.history import HistoryLog
 from modeswitch.paths import Paths
 from modeswitch.planner.vm import needs_vm
@@ -88,6 +88,9 @@ async def rewire(current: BackendSet, old: Config, new: Config, paths: Paths,
         for part in changed:
             if after[part] is not None:
                 await _add(part, fresh, new, paths, on_event, tolerate=False, resident=True)
+        seen = await fresh.audio.observe() if fresh.audio is not None else None
+        if seen is not None and not seen.connected:  # an unreachable server refuses the reload now
+            raise BackendError(seen.error or f"cannot reach the sound server {seen.server}")
     except ModeswitchError as exc:
         await fresh.close()
         raise ReloadRefused(f"reload refused, keeping the last good config: {exc}") from None

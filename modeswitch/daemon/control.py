@@ -91,6 +91,10 @@ class ControlServer:
             await self._serve(reader, writer)
         except (ConnectionError, asyncio.IncompleteReadError):
             pass
+        except asyncio.CancelledError:
+            # only stop() cancels a client, once every pending reply is out; ending the task
+            # normally keeps asyncio's stream callback from logging the cancel as an error
+            pass
         finally:
             self._clients.discard(task)
             writer.close()

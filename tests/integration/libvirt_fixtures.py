@@ -171,3 +171,7 @@ class PrivateLibvirtd:
     def remove(self) -> None:
         self.stop()
         shutil.rmtree(self.home, ignore_errors=True)
+
+
+def running(conn: libvirt.virConnect, name: str) -> bool:
+    return bool(conn.lookupByName(name).isActive())

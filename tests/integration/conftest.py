@@ -1,0 +1,46 @@
+"""Fixtures shared by the integration tests (helpers that are not fixtures live in the
+*_fixtures.py modules beside this file)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import libvirt
+import pytest
+from libvirt_fixtures import PrivateLibvirtd
+
+from modeswitch.sandbox.embedded_vm import domain_xml
+
+QEMU = "/usr/bin/qemu-system-x86_64"
+DOMAINS = ("msw-first", "msw-second")
+
+
+@pytest.fixture(scope="session")
+def private_libvirtd() -> Iterator[PrivateLibvirtd]:
+    """One session libvirtd for the whole run: each start probes QEMU, which takes seconds.
+
+    Tests that use it must not make the test process a child subreaper: QEMU daemonizes away
+    from libvirtd and, as our orphan, would sit unreaped as a zombie while libvirtd waits
+    for it to die on every destroy (40 s each)."""
+    daemon = PrivateLibvirtd()
+    try:
+        daemon.start()
+        yield daemon
+    finally:
+        daemon.remove()
+
+
+@pytest.fixture
+def libvirtd(private_libvirtd: PrivateLibvirtd) -> Iterator[tuple[PrivateLibvirtd, libvirt.virConnect]]:
+    """The shared libvirtd with two shut-off disk-less domains, removed afterwards."""
+    conn = libvirt.open(private_libvirtd.uri)
+    try:
+        for name in DOMAINS:
+            conn.defineXML(domain_xml(name, QEMU))
+        yield private_libvirtd, conn
+    finally:
+        for dom in conn.listAllDomains():
+            if dom.isActive():
+                dom.destroy()
+            dom.undefine()
+        conn.close()
