@@ -62,6 +62,11 @@ class DaemonUnreachable(ModeswitchError):
     """The CLI needed the daemon and could not reach it."""
 
 
+class NotYourDaemon(ModeswitchError):
+    """The control socket (or the runtime dir holding it) belongs to another user. Exit 3 like
+    an unreachable daemon, but never a reason to switch in-process: it is not this user's seat."""
+
+
 class ProtocolError(ModeswitchError):
     """A control-socket message that is malformed, oversized or of the wrong version."""
 

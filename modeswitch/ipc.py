@@ -7,12 +7,13 @@ Reply:    {"v": 1, "ok": true, "result": {...}}  or  {"v": 1, "ok": false, "erro
 from __future__ import annotations
 
 import json
+import os
 import socket
 from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
-from modeswitch.errors import DaemonUnreachable, NoReply, ProtocolError
+from modeswitch.errors import DaemonUnreachable, NoReply, NotYourDaemon, ProtocolError
 
 VERSION = 1
 MAX_MESSAGE = 64 * 1024  # a request is a few dozen bytes; anything near this is garbage
@@ -69,7 +70,7 @@ def call(path: Path, verb: Verb, timeout: float = 120.0, **fields: Any) -> dict[
                 f"no daemon at {path}: {exc.strerror}", "start it with 'modeswitch daemon'"
             ) from None
         except PermissionError:
-            raise DaemonUnreachable(f"permission denied on {path}", "the daemon belongs to another user") from None
+            raise not_yours(path) from None
         sock.sendall(encode({"verb": verb.value, **fields}))
         reply = _read_line(sock)
     try:
@@ -79,6 +80,33 @@ def call(path: Path, verb: Verb, timeout: float = 120.0, **fields: Any) -> dict[
     if not isinstance(decoded, dict):
         raise NoReply("the daemon sent an unreadable reply")
     return decoded
+
+
+def present(path: Path) -> bool:
+    """Whether a control socket exists at `path`; a path this user may not even look at is
+    another user's, which is an answer of its own (NotYourDaemon), not a reason to go it alone."""
+    try:
+        return path.exists()
+    except PermissionError:
+        raise not_yours(path) from None
+
+
+def not_yours(path: Path, detail: str | None = None) -> NotYourDaemon:
+    owner = _owner(path)
+    whose = f" (it belongs to uid {owner})" if owner is not None else ""
+    return NotYourDaemon(f"the daemon at {path} is not yours{whose}" + (f": {detail}" if detail else ""),
+                         "run modeswitch as that user, or point XDG_RUNTIME_DIR at your own runtime dir")
+
+
+def _owner(path: Path) -> int | None:
+    """The uid of the nearest part of `path` this user can stat that is not this user's."""
+    for part in (path, *path.parents):
+        try:
+            uid = os.stat(part).st_uid
+        except OSError:
+            continue
+        return uid if uid != os.getuid() else None
+    return None
 
 
 def _read_line(sock: socket.socket) -> bytes:

@@ -19,7 +19,15 @@ from typing import TYPE_CHECKING, Any
 from modeswitch import __version__, ipc
 from modeswitch.cli import firstrun
 from modeswitch.cli.render import print_history, print_outcome, print_plan, print_status
-from modeswitch.errors import ConfigError, DaemonUnreachable, ModeswitchError, NoReply, PlanError, UnknownMode
+from modeswitch.errors import (
+    ConfigError,
+    DaemonUnreachable,
+    ModeswitchError,
+    NoReply,
+    NotYourDaemon,
+    PlanError,
+    UnknownMode,
+)
 from modeswitch.outcome import ExitCode, Outcome
 from modeswitch.paths import Paths, default_config_path
 
@@ -87,7 +95,7 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigError as exc:
         print(f"modeswitch: {exc}", file=sys.stderr)
         return EXIT_USER
-    except DaemonUnreachable as exc:
+    except (DaemonUnreachable, NotYourDaemon) as exc:
         print(f"modeswitch: {exc}", file=sys.stderr)
         return EXIT_DAEMON
     except NoReply as exc:
@@ -228,6 +236,8 @@ def _daemon_call(paths: Paths, verb: ipc.Verb, **fields: Any) -> Any:
     if reply.get("ok"):
         return reply.get("result")
     error = reply.get("error") or {}
+    if error.get("type") == "PermissionDenied":  # the daemon checked our uid: another user's seat
+        raise ipc.not_yours(paths.socket, str(error.get("message")))
     raise ModeswitchError(str(error.get("message")))
 
 
@@ -239,7 +249,7 @@ def _print_json_or(result: Any, as_json: bool, human: Any) -> None:
 
 
 def _daemon_running(paths: Paths) -> bool:
-    return paths.socket.exists()
+    return ipc.present(paths.socket)
 
 
 def _status(args: argparse.Namespace, paths: Paths) -> int:
