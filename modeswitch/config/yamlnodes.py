@@ -134,6 +134,9 @@ def suggest(word: str, choices: set[str] | list[str]) -> str:
     return "expected one of: " + ", ".join(sorted(choices))
 
 
+_NESTING_SHOWN = 50  # deeper than any modeswitch file; PyYAML gives up (recursion) far below that
+
+
 def load_document(text: str, path: str) -> Node | None:
     """Parse one YAML document; a syntax error becomes a ConfigError with its position."""
     try:
@@ -146,18 +149,60 @@ def load_document(text: str, path: str) -> Node | None:
         raise ConfigError(
             path, line, column, f"YAML syntax error: {problem}", "check indentation and quoting"
         ) from None
+    except yaml.reader.ReaderError as exc:  # a NUL or another control character
+        line, column = _position(text, exc.position)
+        raise ConfigError(path, line, column, f"character {_unicode_name(exc.character)} is not allowed in YAML",
+                          "delete it, or write it as an escape inside double quotes") from None
     except yaml.YAMLError as exc:  # e.g. more than one document in the stream
         raise ConfigError(path, None, None, f"YAML error: {exc}".splitlines()[0]) from None
     except RecursionError:  # PyYAML's composer recurses once per nesting level
-        raise ConfigError(path, None, None, "YAML nested too deeply", "no modeswitch file nests this far") from None
+        line, column = _too_deep(text)
+        raise ConfigError(path, line, column, f"YAML nested more than {_NESTING_SHOWN} levels deep",
+                          "no modeswitch file nests this far; look for unclosed [ or {") from None
     return Node(node, path) if node is not None else None
 
 
 def read_document(path: Path) -> Node | None:
     try:
-        text = path.read_text(encoding="utf-8")
+        raw = path.read_bytes()
     except FileNotFoundError:
         raise ConfigError(str(path), None, None, "file not found") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(str(path), None, None, f"cannot read: {exc}") from None
+    except OSError as exc:
+        raise ConfigError(str(path), None, None, f"cannot read: {exc.strerror}") from None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line_start = raw.rfind(b"\n", 0, exc.start) + 1
+        line = raw.count(b"\n", 0, exc.start) + 1
+        column = len(raw[line_start:exc.start].decode("utf-8", errors="replace")) + 1
+        raise ConfigError(str(path), line, column, f"not valid UTF-8 (byte 0x{raw[exc.start]:02x})",
+                          "save the file as UTF-8") from None
     return load_document(text, str(path))
+
+
+def _position(text: str, index: int) -> tuple[int, int]:
+    """1-based line and column of a character index."""
+    line_start = text.rfind("\n", 0, index) + 1
+    return text.count("\n", 0, index) + 1, index - line_start + 1
+
+
+def _unicode_name(code: int) -> str:
+    names = {0: "NUL", 0x1B: "ESC", 0x7F: "DEL"}
+    return f"U+{code:04X}" + (f" ({names[code]})" if code in names else "")
+
+
+def _too_deep(text: str) -> tuple[int | None, int | None]:
+    """Where nesting first goes past _NESTING_SHOWN: the event stream needs no recursion."""
+    depth = 0
+    try:
+        for event in yaml.parse(text, Loader=yaml.SafeLoader):
+            if isinstance(event, yaml.CollectionStartEvent):
+                depth += 1
+                mark = event.start_mark
+                if depth > _NESTING_SHOWN and mark is not None:
+                    return mark.line + 1, mark.column + 1
+            elif isinstance(event, yaml.CollectionEndEvent):
+                depth -= 1
+    except yaml.YAMLError:
+        pass
+    return None, None
