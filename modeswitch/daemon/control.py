@@ -2,6 +2,12 @@
 
 The socket lives in a 0700 directory and is itself 0600; on top of that each peer's uid is
 checked with SO_PEERCRED, so another user cannot switch this seat even if modes are loosened.
+
+Connections are bounded, so a script that opens many and sends nothing cannot use up the
+daemon's file descriptors and lock out the seat's own clients: one that sends no request for
+`idle_timeout` seconds is closed, and at `max_clients` a new connection makes room by closing
+the oldest idle one. Only when every connection waits for an answer is a newcomer refused.
+Both sides of a closed connection get a one-line error reply first, never just a hang-up.
 """
 
 from __future__ import annotations
@@ -22,6 +28,8 @@ from modeswitch.errors import DaemonUnreachable, ModeswitchError, ProtocolError
 log = logging.getLogger(__name__)
 
 _FLUSH_TIMEOUT = 5.0  # a stopping daemon waits this long for replies still being written
+MAX_CLIENTS = 64  # the CLI holds one connection per command; triggers use none
+IDLE_TIMEOUT = 60.0  # a client that connected and says nothing this long is gone or stuck
 
 Handler = Callable[[ipc.Verb, dict[str, Any]], Awaitable[dict[str, Any]]]
 
@@ -46,11 +54,15 @@ def claim_socket_path(path: Path) -> None:
 
 
 class ControlServer:
-    def __init__(self, path: Path, handler: Handler) -> None:
+    def __init__(self, path: Path, handler: Handler, *, max_clients: int = MAX_CLIENTS,
+                 idle_timeout: float = IDLE_TIMEOUT) -> None:
         self.path = path
         self.handler = handler
+        self.max_clients = max_clients
+        self.idle_timeout = idle_timeout
         self._server: asyncio.base_events.Server | None = None
         self._clients: set[asyncio.Task[None]] = set()
+        self._idle: dict[asyncio.Task[None], asyncio.StreamWriter] = {}  # oldest first
         self._answering = 0  # requests read and not yet answered
         self._all_answered = asyncio.Event()
 
@@ -80,6 +92,11 @@ class ControlServer:
     async def _client(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         task = asyncio.current_task()
         assert task is not None
+        if len(self._clients) >= self.max_clients and not self._evict_idle():
+            log.warning("refused a control connection: %d connections all wait for answers", len(self._clients))
+            await _close_with(writer, "TooManyConnections",
+                              f"too many connections ({self.max_clients}) waiting for answers; try again shortly")
+            return
         self._clients.add(task)
         try:
             sock = writer.get_extra_info("socket")
@@ -97,14 +114,41 @@ class ControlServer:
             pass
         finally:
             self._clients.discard(task)
+            self._idle.pop(task, None)
             writer.close()
             with contextlib.suppress(Exception):
                 await writer.wait_closed()
 
+    def _evict_idle(self) -> bool:
+        """Close the connection that has waited longest without a request, to make room."""
+        if not self._idle:
+            return False
+        task, writer = next(iter(self._idle.items()))
+        del self._idle[task]
+        log.warning("closing an idle control connection: %d connections are open", len(self._clients))
+        writer.write(ipc.encode(ipc.error_reply("Idle", "closed: idle while the daemon was at its connection limit")))
+        writer.close()  # its reader sees the end of the stream and the task finishes
+        return True
+
+    async def _read_request(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> bytes | None:
+        """The next request line; None (after telling the client why) if it stays silent too long."""
+        task = asyncio.current_task()
+        assert task is not None
+        self._idle[task] = writer
+        try:
+            return await asyncio.wait_for(reader.readuntil(b"\n"), self.idle_timeout)
+        except TimeoutError:
+            await _send(writer, ipc.error_reply("Idle", f"closed: no request within {self.idle_timeout:g} s"))
+            return None
+        finally:
+            self._idle.pop(task, None)
+
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         while True:
             try:
-                line = await reader.readuntil(b"\n")
+                line = await self._read_request(reader, writer)
+                if line is None:
+                    return
             except asyncio.LimitOverrunError:
                 too_large = f"message too large (limit {ipc.MAX_MESSAGE} bytes)"
                 await _send(writer, ipc.error_reply("ProtocolError", too_large))
@@ -133,6 +177,14 @@ class ControlServer:
         except Exception as exc:  # a bug must not take the daemon down with it
             log.exception("request failed")
             return ipc.error_reply("InternalError", f"{type(exc).__name__}: {exc}")
+
+
+async def _close_with(writer: asyncio.StreamWriter, kind: str, message: str) -> None:
+    with contextlib.suppress(ConnectionError):
+        await _send(writer, ipc.error_reply(kind, message))
+    writer.close()
+    with contextlib.suppress(Exception):
+        await writer.wait_closed()
 
 
 async def _send(writer: asyncio.StreamWriter, reply: dict[str, Any]) -> None:
