@@ -42,6 +42,7 @@ class StepKind(StrEnum):
     VIEWER_START = "viewer.start"
     VIEWER_STOP = "viewer.stop"
     DISPLAY = "display"
+    TV = "tv"
     NOOP = "noop"
 
 
@@ -101,6 +102,21 @@ class OutputSetting:
     right_of: str | None = None
 
 
+class TvPower(StrEnum):
+    ON = "on"  # <Image View On>
+    STANDBY = "standby"  # <Standby>
+
+
+@dataclass(frozen=True)
+class TvSpec:
+    """A mode's `tv` part, driven over HDMI-CEC. None fields are left alone."""
+
+    device: str = "/dev/cec0"
+    power: TvPower | None = None
+    input: bool = False  # `input: active`: <Active Source> with our physical address
+    physical_address: int | None = None  # None: the adapter's own (GPU adapters know it)
+
+
 @dataclass(frozen=True)
 class Hook:
     argv: tuple[str, ...]
@@ -126,6 +142,7 @@ class Mode:
     audio: AudioTarget | None = None
     viewer: ViewerSpec | None = None
     display: tuple[OutputSetting, ...] | None = None
+    tv: TvSpec | None = None
     hooks: Hooks = Hooks()
 
 
@@ -270,6 +287,17 @@ class DisplayObservation:
 
 
 @dataclass(frozen=True)
+class TvObservation:
+    """What the CEC adapter and the TV said. `power` is None when the TV did not answer."""
+
+    device: str
+    power: str | None = None  # "on", "standby", "to_on", "to_standby"
+    physical_address: int | None = None  # the adapter's; None when it does not know it
+    active_source: int | None = None  # who the TV shows, if some device answered
+    error: str | None = None  # why the adapter could not be used (then nothing else is known)
+
+
+@dataclass(frozen=True)
 class SeatState:
     """Everything observed at one moment. None means that part could not be observed."""
 
@@ -278,6 +306,7 @@ class SeatState:
     audio: AudioObservation | None = None
     viewer: ViewerObservation | None = None
     display: DisplayObservation | None = None
+    tv: TvObservation | None = None
 
 
 # --- plans -----------------------------------------------------------------------------

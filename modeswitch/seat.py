@@ -15,6 +15,7 @@ from modeswitch.backends.base import (
     AudioBackend,
     DisplayBackend,
     StepExecutor,
+    TvBackend,
     UsbInventory,
     ViewerBackend,
     VmBackend,
@@ -40,10 +41,11 @@ class BackendSet:
     audio: AudioBackend | None = None
     viewer: ViewerBackend | None = None
     display: DisplayBackend | None = None
+    tv: TvBackend | None = None
     extra: list[StepExecutor] = field(default_factory=list)
 
     def executors(self) -> list[StepExecutor]:
-        parts = [self.hooks, self.vm, self.audio, self.viewer, self.display, *self.extra]
+        parts = [self.hooks, self.vm, self.audio, self.viewer, self.display, self.tv, *self.extra]
         return [part for part in parts if part is not None]
 
     async def close(self) -> None:
@@ -76,11 +78,11 @@ class Seat:
     async def observe(self) -> SeatState:
         """Read every part back from the world, concurrently; a part that fails is None."""
         b = self.backends
-        vm, audio, viewer, display = await asyncio.gather(
-            _maybe(b.vm), _maybe(b.audio), _maybe(b.viewer), _maybe(b.display)
+        vm, audio, viewer, display, tv = await asyncio.gather(
+            _maybe(b.vm), _maybe(b.audio), _maybe(b.viewer), _maybe(b.display), _maybe(b.tv)
         )
         host_usb = b.usb.scan() if b.usb is not None else ()
-        return SeatState(vm=vm, host_usb=host_usb, audio=audio, viewer=viewer, display=display)
+        return SeatState(vm=vm, host_usb=host_usb, audio=audio, viewer=viewer, display=display, tv=tv)
 
     def plan(
         self, name: str, parts: frozenset[str] | None = None, current: str | None = None, *,

@@ -9,6 +9,7 @@ from modeswitch.model import (
     DisplayObservation,
     Step,
     StepKind,
+    TvObservation,
     UsbDevice,
     ViewerObservation,
     VmObservation,
@@ -53,3 +54,7 @@ class ViewerBackend(StepExecutor, Protocol):
 
 class DisplayBackend(StepExecutor, Protocol):
     async def observe(self) -> DisplayObservation: ...
+
+
+class TvBackend(StepExecutor, Protocol):
+    async def observe(self) -> TvObservation: ...

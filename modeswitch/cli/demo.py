@@ -15,6 +15,7 @@ import tempfile
 from pathlib import Path
 
 from modeswitch.backends.audio import PulseAudioBackend
+from modeswitch.backends.cec.backend import CecBackend
 from modeswitch.backends.hooks import HookRunner
 from modeswitch.backends.lookingglass import ViewerSupervisor
 from modeswitch.cli.render import print_outcome, print_plan
@@ -23,6 +24,7 @@ from modeswitch.coordinator import Coordinator
 from modeswitch.history import HistoryLog
 from modeswitch.model import SeatState
 from modeswitch.paths import Paths
+from modeswitch.sandbox.cec_tv import StandInTv
 from modeswitch.sandbox.embedded_vm import EmbeddedVm
 from modeswitch.sandbox.private_pulse import PrivatePulse
 from modeswitch.seat import BackendSet, Seat
@@ -43,12 +45,14 @@ vm: running
 usb: []                      # the pads go back to the host
 audio: {{description: "Desk*"}}
 looking_glass: {{run: true, argv: {viewer}}}
+tv: {{power: standby}}         # HDMI-CEC: the TV goes to standby when the desk takes over
 """)
     (modes / "tv.yaml").write_text("""\
 vm: running
 usb: [{name: stand-in pads, kind: gamepad}]
 audio: {description: "HDMI TV", volume: 0.8}
 looking_glass: false
+tv: {power: on, input: active}   # HDMI-CEC: wake the TV, switch it to this PC's HDMI port
 hooks:
   after: [{argv: [true], timeout: 5}]
 """)
@@ -70,7 +74,8 @@ async def _demo() -> int:
         workdir = Path(tmp)
         paths = Paths(runtime=workdir / "run", state=workdir / "state")
         paths.ensure_runtime()
-        print("starting a private PulseAudio (sinks: HDMI TV, Desk speakers) with one playing stream")
+        print("starting a private PulseAudio (sinks: HDMI TV, Desk speakers) with one playing stream; "
+              "a stand-in CEC bus with a TV in standby")
         with PrivatePulse([HDMI_SINK, DESK_SINK]) as pulse:
             pulse.play(DESK_SINK[0], name="demo music")
             print("starting an embedded disk-less VM (qemu:///embed, TCG); 2 emulated USB keyboards "
@@ -82,6 +87,7 @@ async def _demo() -> int:
                     hooks=HookRunner(), vm=vm.backend(), usb=vm.inventory(),
                     audio=PulseAudioBackend(pulse.server),
                     viewer=ViewerSupervisor(tuple(VIEWER), paths.viewer_pidfile, config.viewer_grace),
+                    tv=CecBackend("/dev/cec0", opener=StandInTv().open),
                 )
                 try:
                     await backends.vm.connect()  # type: ignore[union-attr]
@@ -116,3 +122,7 @@ def _print_state(coordinator: Coordinator, state: SeatState) -> None:
         print(f"  audio   default {state.audio.default_sink}; streams: {streams or 'none'}")
     if state.viewer is not None:
         print(f"  viewer  {'running pid ' + str(state.viewer.pid) if state.viewer.running else 'stopped'}")
+    if state.tv is not None:
+        source = state.tv.active_source
+        showing = ".".join(f"{(source >> s) & 0xF:x}" for s in (12, 8, 4, 0)) if source is not None else "nobody"
+        print(f"  tv      {state.tv.power or 'did not answer'}; showing {showing} (this PC: 1.0.0.0, via CEC)")

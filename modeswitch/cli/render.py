@@ -6,6 +6,7 @@ import sys
 from collections.abc import Mapping
 from typing import Any
 
+from modeswitch.cli.render_screens import print_screens
 from modeswitch.outcome import Outcome, Result
 
 
@@ -64,6 +65,7 @@ def print_status(status: dict[str, Any]) -> None:
     seat = status.get("seat") or {}
     _print_vm(seat.get("vm"))
     _print_audio(seat.get("audio"))
+    print_screens(seat)
     for pad in status.get("pads") or []:
         _print_pad(pad)
     viewer = seat.get("viewer")

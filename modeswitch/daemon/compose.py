@@ -36,6 +36,7 @@ def wiring(config: Config) -> dict[str, tuple[object, ...] | None]:
         "vm": (config.libvirt_uri, config.domain) if any(needs_vm(m) for m in config.modes.values()) else None,
         "audio": (config.pulse_server,) if uses(config, "audio") else None,
         "display": () if uses(config, "display") else None,
+        "tv": (_cec_device(config),) if uses(config, "tv") else None,
     }
 
 
@@ -67,6 +68,15 @@ async def _add(part: str, backends: BackendSet, config: Config, paths: Paths, on
         from modeswitch.backends.display.session import SessionDisplay
 
         backends.display = SessionDisplay()  # X11, sway, GNOME or KDE: the session's, read when it is used
+    elif part == "tv":
+        from modeswitch.backends.cec.backend import CecBackend
+
+        backends.tv = CecBackend(_cec_device(config))
+
+
+def _cec_device(config: Config) -> str:
+    """The adapter the modes name (a step carries its own; this one is observed)."""
+    return next(m.tv.device for m in config.modes.values() if m.tv is not None)
 
 
 def _default_viewer_argv(config: Config) -> tuple[str, ...]:

@@ -1,0 +1,42 @@
+"""`modeswitch status` lines for the screens: the outputs, the TV over CEC, the monitor's input."""
+
+from __future__ import annotations
+
+from typing import Any
+
+_POWER = {"on": "on", "standby": "standby", "to_on": "waking up", "to_standby": "going to standby"}
+
+
+def print_screens(seat: dict[str, Any]) -> None:
+    _print_display(seat.get("display"))
+    _print_tv(seat.get("tv"))
+
+
+def _print_display(display: dict[str, Any] | None) -> None:
+    if display is None:
+        return
+    lit = [o for o in display.get("outputs") or [] if o.get("enabled")]
+    if not lit:
+        print("display: no output lit")
+    for output in lit:
+        where = f" right of {output['right_of']}" if output.get("right_of") else ""
+        primary = " primary" if output.get("primary") else ""
+        print(f"display: {output['output']} {output.get('mode') or '?'}{where}{primary}")
+
+
+def _print_tv(tv: dict[str, Any] | None) -> None:
+    if tv is None:
+        return
+    if tv.get("error"):
+        print(f"tv:      {tv['error']}")
+        return
+    power = _POWER.get(tv.get("power") or "", "did not answer")
+    source = tv.get("active_source")
+    showing = f"; showing {_dotted(source)}" if source is not None else ""
+    mine = tv.get("physical_address")
+    here = f" (this PC: {_dotted(mine)})" if mine is not None else ""
+    print(f"tv:      {power}{showing}{here} via {tv['device']}")
+
+
+def _dotted(address: int) -> str:
+    return ".".join(f"{(address >> shift) & 0xF:x}" for shift in (12, 8, 4, 0))

@@ -1,0 +1,44 @@
+"""The `tv` part of a mode file: what it reads, and errors with file:line:col and the fix."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from modeswitch.config.modes import load_mode
+from modeswitch.errors import ConfigError
+from modeswitch.model import TvPower, TvSpec
+
+
+def mode_file(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "tv.yaml"
+    path.write_text(text)
+    return path
+
+
+@pytest.mark.parametrize(("text", "tv"), [
+    ("tv: {power: on, input: active}\n", TvSpec("/dev/cec0", TvPower.ON, True)),
+    ("tv:\n  power: standby\n", TvSpec("/dev/cec0", TvPower.STANDBY)),
+    ("tv: {device: /dev/cec1, input: active, physical_address: '2.1.0.0'}\n",
+     TvSpec("/dev/cec1", None, True, 0x2100)),
+])
+def test_tv_part(tmp_path: Path, text: str, tv: TvSpec) -> None:
+    mode, _ = load_mode(mode_file(tmp_path, text))
+    assert mode.tv == tv
+
+
+@pytest.mark.parametrize(("text", "where", "message"), [
+    ("tv: {power: of}\n", "1:13", "unknown tv power 'of'"),
+    ("vm: any\ntv:\n  input: hdmi1\n", "3:10", "unknown tv input 'hdmi1' (the only input is 'active'"),
+    ("tv: {input: active, physical_address: 1.0.0}\n", "1:39", "'1.0.0' is not a physical address"),
+    ("tv: {input: active, physical_address: 0.0.0.0}\n", "1:39", "0.0.0.0 is not a source's address"),
+    ("tv: {device: cec0, power: on}\n", "1:14", "'cec0' is not a device path"),
+    ("tv: {device: /dev/cec0}\n", "1:5", "tv needs 'power' or 'input'"),
+    ("tv: {powr: on}\n", "1:6", "unknown key 'powr'"),
+])
+def test_tv_errors(tmp_path: Path, text: str, where: str, message: str) -> None:
+    path = mode_file(tmp_path, text)
+    with pytest.raises(ConfigError) as caught:
+        load_mode(path)
+    assert str(caught.value).startswith(f"{path}:{where}: {message}")
