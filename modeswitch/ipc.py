@@ -71,7 +71,10 @@ def call(path: Path, verb: Verb, timeout: float = 120.0, **fields: Any) -> dict[
             ) from None
         except PermissionError:
             raise not_yours(path) from None
-        sock.sendall(encode({"verb": verb.value, **fields}))
+        try:
+            sock.sendall(encode({"verb": verb.value, **fields}))
+        except (BrokenPipeError, ConnectionResetError):
+            pass  # refused (another uid, too many connections) and closed before reading: the reply says why
         reply = _read_line(sock)
     try:
         decoded = json.loads(reply)
@@ -114,6 +117,8 @@ def _read_line(sock: socket.socket) -> bytes:
     while True:
         try:
             chunk = sock.recv(65536)
+        except ConnectionResetError:
+            chunk = b""
         except TimeoutError:
             raise NoReply("the daemon did not answer in time", "see 'modeswitch status'") from None
         if not chunk:

@@ -10,17 +10,17 @@ from pathlib import Path
 from daemon_fixtures import Tree, proc_state, reap
 
 
-def tree_processes(tree: Tree, cmdline: tuple[str, ...]) -> list[int]:
-    """Live processes running `cmdline` that were started under this tree's runtime dir
-    (they inherited its XDG_RUNTIME_DIR); other trees' processes on the machine are not counted."""
-    wanted = b"\0".join(part.encode() for part in cmdline) + b"\0"
+def tree_processes(tree: Tree, cmdline: tuple[str, ...] | None = None) -> list[int]:
+    """Live processes running `cmdline` (any, if None) that were started under this tree's runtime
+    dir (they inherited its XDG_RUNTIME_DIR); other trees' processes on the machine are not counted."""
+    wanted = b"\0".join(part.encode() for part in cmdline) + b"\0" if cmdline else None
     runtime = f"XDG_RUNTIME_DIR={tree.root / 'run'}".encode()
     found = []
     for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
+        if not entry.name.isdigit() or int(entry.name) == os.getpid():
             continue
         try:
-            if (entry / "cmdline").read_bytes() != wanted:
+            if wanted is not None and (entry / "cmdline").read_bytes() != wanted:
                 continue
             environ = (entry / "environ").read_bytes().split(b"\0")
         except OSError:
@@ -43,6 +43,12 @@ def read_pids(path: Path) -> list[int]:
         return [int(word) for word in path.read_text().split()]
     except OSError:
         return []
+
+
+def end_tree(tree: Tree) -> None:
+    """Whatever a failed test left running under this tree (daemons, hooks, their children)."""
+    kill_and_reap(tree_processes(tree))
+    tree.cleanup()
 
 
 def kill_and_reap(pids: list[int]) -> None:

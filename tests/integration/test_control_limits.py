@@ -13,6 +13,7 @@ import socket
 from pathlib import Path
 from typing import Any
 
+from crash_fixtures import end_tree
 from daemon_fixtures import make_tree
 
 from modeswitch import ipc
@@ -50,7 +51,7 @@ def test_a_thousand_idle_clients_do_not_exhaust_the_daemon() -> None:
     finally:
         for client in clients:
             client.close()
-        tree.cleanup()
+        end_tree(tree)
         resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
 
 

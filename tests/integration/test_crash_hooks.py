@@ -10,7 +10,7 @@ import json
 import signal
 import socket
 
-from crash_fixtures import alive, kill_and_reap, read_pid, read_pids, tree_processes
+from crash_fixtures import alive, end_tree, kill_and_reap, read_pid, read_pids, tree_processes
 from daemon_fixtures import make_tree, subreaper, wait_for
 
 DESK = """\
@@ -58,6 +58,7 @@ def test_a_hook_dies_with_a_killed_daemon_and_its_leftovers_end_with_the_next() 
             assert alive(child)  # in a session of its own: only the next daemon can find it
 
             again = tree.start_daemon()
+            assert tree.cli("status").returncode == 0  # answered once the backends are built
             assert not alive(child), "the next daemon did not end the killed daemon's hook"
             assert alive(background_of_desk), "a finished hook's background process was ended"
             assert list((tree.runtime / "runs").iterdir()) == []
@@ -67,7 +68,7 @@ def test_a_hook_dies_with_a_killed_daemon_and_its_leftovers_end_with_the_next() 
             assert tree.stop(again) == 0
         finally:
             kill_and_reap(leftovers + read_pids(tree.files / "desk-bg"))  # recovery ran desk's hook again
-            tree.cleanup()
+            end_tree(tree)
 
 
 def test_a_hook_that_times_out_loses_its_whole_tree() -> None:
@@ -86,4 +87,4 @@ def test_a_hook_that_times_out_loses_its_whole_tree() -> None:
             assert tree.stop(daemon) == 0
         finally:
             kill_and_reap(leftovers)
-            tree.cleanup()
+            end_tree(tree)

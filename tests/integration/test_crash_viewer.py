@@ -12,7 +12,7 @@ import socket
 import time
 from pathlib import Path
 
-from crash_fixtures import alive, kill_and_reap, tree_processes
+from crash_fixtures import alive, end_tree, tree_processes
 from daemon_fixtures import make_tree, proc_state, reap, subreaper
 
 from modeswitch.backends.lookingglass import ViewerSupervisor
@@ -45,8 +45,7 @@ def test_a_viewer_without_its_pidfile_is_adopted_not_doubled() -> None:
             assert tree.stop(again) == 0
             assert tree_processes(tree, VIEWER) == []
         finally:
-            kill_and_reap(tree_processes(tree, VIEWER))
-            tree.cleanup()
+            end_tree(tree)
 
 
 def test_kills_at_any_moment_of_a_desk_request_never_leave_two_viewers() -> None:
@@ -69,8 +68,7 @@ def test_kills_at_any_moment_of_a_desk_request_never_leave_two_viewers() -> None
             assert tree.stop(daemon) == 0
             assert tree_processes(tree, VIEWER) == []
         finally:
-            kill_and_reap(tree_processes(tree, VIEWER))
-            tree.cleanup()
+            end_tree(tree)
 
 
 def test_a_second_viewer_of_the_seat_is_ended_on_first_look(tmp_path: Path) -> None:

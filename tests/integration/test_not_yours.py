@@ -9,6 +9,7 @@ import subprocess
 from collections.abc import Iterator
 
 import pytest
+from crash_fixtures import end_tree
 from daemon_fixtures import MODESWITCH, Tree, make_tree, wait_for
 
 NOBODY = 65534
@@ -34,7 +35,7 @@ def tree() -> Iterator[Tree]:
     try:
         yield tree
     finally:
-        tree.cleanup()
+        end_tree(tree)
 
 
 @pytest.mark.parametrize("runtime_mode", [0o700, 0o755], ids=["runtime-dir-closed", "socket-closed"])
