@@ -16,6 +16,7 @@ from typing import Any
 
 from modeswitch.engine import TransitionResult
 from modeswitch.errors import ModeswitchError
+from modeswitch.events import EventHub, EventKind
 from modeswitch.machine import Machine, MachineState, Phase
 from modeswitch.model import Plan, SeatState
 from modeswitch.outcome import Outcome, Result
@@ -25,8 +26,9 @@ log = logging.getLogger(__name__)
 
 
 class Coordinator:
-    def __init__(self, seat: Seat) -> None:
+    def __init__(self, seat: Seat, events: EventHub | None = None) -> None:
         self.seat = seat
+        self.events = events or EventHub()  # requests, transitions, state: for `events` and notifications
         self.machine = Machine(seat.config.toggle, seat.config.default_mode)
         self.state = MachineState()
         self.last_seen: SeatState | None = None
@@ -90,16 +92,22 @@ class Coordinator:
         except ModeswitchError as exc:
             log.error("%s asked for %s: %s", source, action, exc)
             future.set_result(Outcome(Result.REFUSED, action, str(exc), type(exc).__name__))
+            self.events.publish(EventKind.REQUEST, action=action, target=None, source=source)
+            self.events.publish(EventKind.FINISHED, **{**future.result().as_dict(), "source": source})
             return future
         previous_pending = self.state.pending
         decision = self.machine.request(action, self.state)
         self.state = decision.state
         if previous_pending and previous_pending != self.state.pending:
-            self._resolve(previous_pending, Outcome(
-                Result.SUPERSEDED, previous_pending, f"superseded by a request for {target}", superseded_by=target))
+            superseded = Outcome(Result.SUPERSEDED, previous_pending, f"superseded by a request for {target}",
+                                 superseded_by=target)
+            self._resolve(previous_pending, superseded)
+            self.events.publish(EventKind.FINISHED, **{**superseded.as_dict(),
+                                                       "source": self._sources.get(previous_pending, "unknown")})
         self._waiters.append((target, future))
         self._sources[target] = source
         self._seen = seen
+        self.events.publish(EventKind.REQUEST, action=action, target=target, source=source)
         if decision.start:
             self._start(decision.start)
         log.info("request %s -> %s from %s (%s)", action, target, source, self.state.phase.value)
@@ -113,6 +121,9 @@ class Coordinator:
             return self.seat.plan(name, current=self.state.mode, state=observed)
 
     def _start(self, target: str) -> None:
+        self.events.publish(EventKind.STARTED, target=target, source=self._sources.get(target, "unknown"),
+                            previous=self.state.mode)
+        self.events.publish(EventKind.STATE, **self.status())
         self._task = asyncio.get_running_loop().create_task(self._run(target))
 
     async def _run(self, target: str) -> None:
@@ -130,6 +141,8 @@ class Coordinator:
         decision = self.machine.finished(self.state, outcome.ok, outcome.error)
         self.state = decision.state
         self._resolve(target, outcome)
+        self.events.publish(EventKind.FINISHED, **{**outcome.as_dict(), "source": source})
+        self.events.publish(EventKind.STATE, **self.status())
         if decision.start:
             self._start(decision.start)
 

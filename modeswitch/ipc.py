@@ -26,6 +26,7 @@ class Verb(StrEnum):
     PLAN = "plan"
     HISTORY = "history"
     RELOAD = "reload"
+    SUBSCRIBE = "subscribe"  # the reply, then one {"event": {...}} line per seat event, until either side closes
 
 
 def encode(message: dict[str, Any]) -> bytes:

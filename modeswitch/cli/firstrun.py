@@ -8,7 +8,7 @@ import asyncio
 import sys
 from typing import Any
 
-COMMANDS = ("doctor", "init")
+COMMANDS = ("doctor", "init", "events")
 
 
 def add_parsers(sub: Any) -> None:
@@ -25,6 +25,8 @@ def add_parsers(sub: Any) -> None:
     init.add_argument("--json", action="store_true", help="print what was found (and write only with --yes)")
     init.add_argument("--force", action="store_true", help="replace existing files (a .bak copy is kept)")
     init.add_argument("--uri", default="qemu:///system", help="libvirt URI to look for domains (default %(default)s)")
+    events = sub.add_parser("events", help="follow switches, state changes, triggers and reloads as they happen")
+    events.add_argument("--json", action="store_true", help="one JSON object per line (for status bars)")
 
 
 def dispatch(args: argparse.Namespace) -> int:
@@ -35,6 +37,11 @@ def dispatch(args: argparse.Namespace) -> int:
         from modeswitch.doctor.roots import Roots
 
         return main(args, Roots.from_environment())
+    if args.command == "events":
+        from modeswitch.cli.events import follow
+        from modeswitch.paths import Paths
+
+        return follow(Paths.from_environment().socket, args.json)
     raise AssertionError(args.command)
 
 

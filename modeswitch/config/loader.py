@@ -34,6 +34,7 @@ class Config:
     toggle: tuple[str, str] = ("desk", "tv")
     step_timeout: float = 15.0
     viewer_grace: float = 3.0
+    notifications: bool = True  # desktop notifications on switch done/failed and refused reloads
     trigger_threshold: float = 0.5  # analog trigger travel that counts as a press
     modes_dirs: tuple[Path, ...] = ()
     combos: tuple[ComboSpec, ...] = ()
@@ -50,7 +51,7 @@ def shipped_modes_dir() -> Path:
 
 
 _TOP_KEYS = {"libvirt", "audio", "default_mode", "toggle", "modes_dirs", "transition",
-             "looking_glass", "triggers"}
+             "looking_glass", "triggers", "notifications"}
 
 
 def load_config(path: Path | None = None, *, required: bool = False) -> Config:
@@ -108,6 +109,10 @@ def _read_top(keys: dict[str, Node], path: Path) -> dict[str, object]:
             values["viewer_grace"] = sub["grace"].number(0.0, 60)
     if "triggers" in keys:
         values["_triggers"] = keys["triggers"]
+    if "notifications" in keys:
+        sub = keys["notifications"].mapping({"enabled"})
+        if "enabled" in sub:
+            values["notifications"] = sub["enabled"].boolean()
     return values
 
 

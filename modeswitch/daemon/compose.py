@@ -16,6 +16,7 @@ from modeswitch.backends.processes import RunRecords
 from modeswitch.config.loader import Config
 from modeswitch.errors import BackendError, ModeswitchError, ReloadRefused
 from modeswitch.history import HistoryLog
+from modeswitch.notices import Notifier
 from modeswitch.paths import Paths
 from modeswitch.planner.vm import needs_vm
 from modeswitch.seat import BackendSet, Seat
@@ -164,3 +165,11 @@ async def build_seat(
     backends = await build_backends(config, paths, on_event, resident=resident,
                                     tolerate_unreachable=tolerate_unreachable)
     return Seat(config, backends, HistoryLog(paths.history))
+
+
+def build_notifier() -> Notifier:
+    """Desktop notifications on the session bus; connects on the first notice, so a daemon
+    with notifications turned off in config.yaml never opens the bus."""
+    from modeswitch.backends.notifications import DbusNotifier
+
+    return DbusNotifier()

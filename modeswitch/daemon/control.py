@@ -18,11 +18,12 @@ import logging
 import os
 import socket
 import struct
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
 from modeswitch import ipc
+from modeswitch.daemon.subscription import serve_subscription
 from modeswitch.errors import DaemonUnreachable, ModeswitchError, ProtocolError
 
 log = logging.getLogger(__name__)
@@ -32,6 +33,7 @@ MAX_CLIENTS = 64  # the CLI holds one connection per command; triggers use none
 IDLE_TIMEOUT = 60.0  # a client that connected and says nothing this long is gone or stuck
 
 Handler = Callable[[ipc.Verb, dict[str, Any]], Awaitable[dict[str, Any]]]
+Streamer = Callable[[dict[str, Any]], Awaitable[AsyncIterator[dict[str, Any]]]]
 
 
 def peer_uid(sock: socket.socket) -> int:
@@ -54,10 +56,11 @@ def claim_socket_path(path: Path) -> None:
 
 
 class ControlServer:
-    def __init__(self, path: Path, handler: Handler, *, max_clients: int = MAX_CLIENTS,
-                 idle_timeout: float = IDLE_TIMEOUT) -> None:
+    def __init__(self, path: Path, handler: Handler, streamer: Streamer | None = None, *,
+                 max_clients: int = MAX_CLIENTS, idle_timeout: float = IDLE_TIMEOUT) -> None:
         self.path = path
         self.handler = handler
+        self.streamer = streamer  # serves `subscribe`: the connection then carries events
         self.max_clients = max_clients
         self.idle_timeout = idle_timeout
         self._server: asyncio.base_events.Server | None = None
@@ -157,6 +160,9 @@ class ControlServer:
                 if exc.partial.strip():
                     await _send(writer, ipc.error_reply("ProtocolError", "message not terminated by a newline"))
                 return
+            if self.streamer is not None and _is_subscribe(line):
+                await serve_subscription(self.streamer, line, reader, writer)
+                return
             self._answering += 1
             self._all_answered.clear()
             try:
@@ -185,6 +191,13 @@ async def _close_with(writer: asyncio.StreamWriter, kind: str, message: str) -> 
     writer.close()
     with contextlib.suppress(Exception):
         await writer.wait_closed()
+
+
+def _is_subscribe(line: bytes) -> bool:
+    try:
+        return ipc.decode_request(line)[0] is ipc.Verb.SUBSCRIBE
+    except ProtocolError:
+        return False  # answered as such by the ordinary path
 
 
 async def _send(writer: asyncio.StreamWriter, reply: dict[str, Any]) -> None:

@@ -10,7 +10,7 @@ import asyncio
 import logging
 import os
 import signal
-from collections.abc import Awaitable, Callable, Coroutine
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
@@ -18,12 +18,15 @@ from typing import Any
 from modeswitch import ipc
 from modeswitch.config.loader import Config, load_config
 from modeswitch.coordinator import Coordinator
-from modeswitch.daemon.compose import EventHandler, build_seat, rewire, uses
+from modeswitch.daemon.compose import EventHandler, build_notifier, build_seat, rewire, uses
 from modeswitch.daemon.config_watch import ConfigWatcher
 from modeswitch.daemon.control import ControlServer
+from modeswitch.daemon.feedback import Feedback
 from modeswitch.daemon.sdnotify import notify
 from modeswitch.errors import ConfigError, ModeswitchError, ReloadRefused
+from modeswitch.events import EventHub, EventKind
 from modeswitch.model import ComboSource
+from modeswitch.notices import Notifier
 from modeswitch.paths import Paths
 from modeswitch.seat import Seat
 from modeswitch.triggers.vmpads import describe_pads
@@ -37,8 +40,11 @@ _RELOAD_SETTLE = 0.3  # editors write files in several steps; reload once they a
 
 class Daemon:
     def __init__(self, config: Config, paths: Paths, config_path: Path | None, *,
-                 build: SeatBuilder = build_seat, usbmon_root: Path = Path("/dev")) -> None:
+                 build: SeatBuilder = build_seat, usbmon_root: Path = Path("/dev"),
+                 notifier: Notifier | None = None) -> None:
         self.config = config
+        self.events = EventHub()  # for `modeswitch events` and desktop notifications
+        self._notifier = notifier
         self._build, self._usbmon_root = build, usbmon_root  # the sandbox passes its own
         self.vm_pads: Any = None
         self.paths = paths
@@ -57,14 +63,16 @@ class Daemon:
     async def run(self) -> None:
         self._loop = asyncio.get_running_loop()
         self.paths.ensure_runtime()
-        server = ControlServer(self.paths.socket, self.handle)
+        server = ControlServer(self.paths.socket, self.handle, self.subscribe)
         await server.start()  # first, so a second daemon is refused before touching anything
+        self.feedback = Feedback(self.events, self._notifier, lambda: self.config.notifications)
         try:
             self.seat = await self._build(self.config, self.paths, self._on_backend_event)
-            self.coordinator = Coordinator(self.seat)
+            self.coordinator = Coordinator(self.seat, self.events)
             await self._serve()
         finally:
             await server.stop()
+            await self.feedback.close()
             log.info("stopped")
 
     async def _serve(self) -> None:
@@ -129,6 +137,12 @@ class Daemon:
         assert self.coordinator is not None
         self.coordinator.request(action, source).add_done_callback(lambda _done: self._pads_moved())
 
+    async def subscribe(self, _message: dict[str, Any]) -> AsyncIterator[dict[str, Any]]:
+        """`modeswitch events`: the state now, then every event."""
+        await self.ready.wait()
+        assert self.coordinator is not None
+        return self.feedback.stream({"event": EventKind.STATE.value, **self.coordinator.status()})
+
     # --- SeatView for triggers -----------------------------------------------------------
 
     def current_mode(self) -> str | None:
@@ -149,6 +163,7 @@ class Daemon:
             config = load_config(self.config_path, required=self.config_path is not None)
         except ConfigError as exc:
             log.error("config reload refused, keeping the last good config: %s", exc)
+            self.events.publish(EventKind.RELOAD, ok=False, error=str(exc))
             raise
         async with self.coordinator.exclusive():  # never rewire under a running transition
             try:
@@ -156,6 +171,7 @@ class Daemon:
                                                  self._on_backend_event)
             except ReloadRefused as exc:
                 log.error("%s", exc)
+                self.events.publish(EventKind.RELOAD, ok=False, error=str(exc))
                 raise
             old, self.config = self.config, config
             self.seat = Seat(config, backends, self.seat.history)
@@ -166,6 +182,7 @@ class Daemon:
         self._sync_usb_watch()
         log.info("config reloaded: %d mode(s)%s", len(config.modes),
                  f"; rewired {', '.join(changed)}" if changed else "")
+        self.events.publish(EventKind.RELOAD, ok=True, modes=sorted(config.modes))
         return {"modes": sorted(config.modes), "rewired": changed}
 
     def _watched_paths(self) -> list[Path]:
@@ -300,7 +317,7 @@ def _text(message: dict[str, Any], key: str) -> str:
 
 
 async def run_daemon(config: Config, paths: Paths, config_path: Path | None) -> int:
-    daemon = Daemon(config, paths, config_path)
+    daemon = Daemon(config, paths, config_path, notifier=build_notifier())
     try:
         await daemon.run()
     except ModeswitchError as exc:
