@@ -201,41 +201,36 @@ def _set_profile(pulse: pulsectl.Pulse, args: Mapping[str, Any]) -> None:
 
 
 def _set_sink(pulse: pulsectl.Pulse, args: Mapping[str, Any]) -> None:
-    """Default sink, stream moves, volume/mute — all checked before anything is changed."""
-    sinks = {s.name: s for s in pulse.sink_list()}
-    listing = describe_sinks(tuple(Sink(s.name, s.description) for s in sinks.values()))
+    """Default sink, stream moves, volume/mute, as the plan worked them out from its look at
+    the server: sink and stream indices come in the step, nothing is listed again first."""
     name = args["sink"]
-    if name is not None and name not in sinks:
-        raise BackendError(f"no sink named {name}", listing)
-    moves = _moves(pulse, args, sinks, listing)
+    indices: Mapping[str, int] = args.get("sink_indices") or {}
     try:
-        if name is not None and pulse.server_info().default_sink_name != name:
+        if name is not None:
             pulse.sink_default_set(name)
-        for index, sink_index in moves:
-            _move(pulse, index, sink_index)
-        _level(pulse, sinks.get(args.get("volume_sink") or name or ""), args.get("volume"), args.get("mute"))
-    except pulsectl.PulseOperationFailed:
+        for index, sink in args.get("moves", ()):
+            _move(pulse, int(index), indices[sink])
+        level_sink = args.get("volume_sink") or name
+        if level_sink is not None and (args.get("volume") is not None or args.get("mute") is not None):
+            _level(pulse, pulse.get_sink_by_name(level_sink), args.get("volume"), args.get("mute"))
+    except (pulsectl.PulseOperationFailed, pulsectl.PulseIndexError):
         if not pulse.connected:
             raise
-        raise refusal(pulse, f"switch audio to {name}") from None
+        raise _why_refused(pulse, name, indices) from None
 
 
-def _moves(
-    pulse: pulsectl.Pulse, args: Mapping[str, Any], sinks: dict[str, Any], listing: str
-) -> list[tuple[int, int]]:
-    """(stream, sink index) pairs still to do: listed moves, plus every stream with move_all."""
-    streams = {s.index: s for s in pulse.sink_input_list()}
-    wanted = {int(index): sink for index, sink in args.get("moves", ())}
-    if args.get("move_all") and args["sink"] is not None:
-        wanted.update({index: args["sink"] for index in streams})
-    missing = sorted({sink for index, sink in wanted.items() if index in streams and sink not in sinks})
-    if missing:
-        raise BackendError(f"cannot move streams: no sink named {', '.join(missing)}", listing)
-    return [
-        (index, sinks[sink].index)
-        for index, sink in wanted.items()
-        if index in streams and streams[index].sink != sinks[sink].index
-    ]
+def _why_refused(pulse: pulsectl.Pulse, name: str | None, planned: Mapping[str, int]) -> BackendError:
+    """Only after a refusal is the server listed again: a sink that went away since the plan
+    looked (a TV switched off) is named, with what there is now."""
+    sinks = pulse.sink_list()
+    current = {s.name: s.index for s in sinks}
+    gone = [sink for sink in ([name] if name else []) + list(planned) if planned.get(sink, -2) != current.get(sink)]
+    listing = describe_sinks(tuple(Sink(s.name, s.description) for s in sinks))
+    if name is not None and name not in current:
+        return BackendError(f"no sink named {name}", listing)
+    if gone:
+        return BackendError(f"sinks changed since the plan: {', '.join(sorted(set(gone)))}", listing)
+    return refusal(pulse, f"switch audio to {name}")
 
 
 def _move(pulse: pulsectl.Pulse, index: int, sink_index: int) -> None:

@@ -158,17 +158,18 @@ def _sink_steps(target: AudioTarget, audio: AudioObservation, sink: Sink) -> lis
     in_place = audio.default_sink == sink.name and (not stray or not target.move_streams)
     if in_place and volume_ok and mute_ok:
         return []
+    indices = {s.name: s.index for s in audio.sinks}  # the step acts on what was observed
     forward = {
         "sink": sink.name,
         "moves": tuple((index, sink.name) for index, _ in stray) if target.move_streams else (),
-        "move_all": target.move_streams,
+        "sink_indices": indices,
         "volume": target.volume,
         "mute": target.mute,
     }
     back = {
         "sink": audio.default_sink,
         "moves": stray if target.move_streams else (),
-        "move_all": False,
+        "sink_indices": indices,
         "volume": sink.volume if target.volume is not None else None,
         "mute": sink.mute if target.mute is not None else None,
         "volume_sink": sink.name,

@@ -96,7 +96,8 @@ def plan_usb(
         target = _usb_target(attached.vendor, attached.product, attached.bus, attached.device)
         why = "stale: no longer on the host" if device is None else "not wanted by this mode"
         undo = None if device is None else Step.make(StepKind.USB_ATTACH, target, f"re-attach {target}", args)
-        detach.append(Step.make(StepKind.USB_DETACH, target, f"detach USB {target} ({why})", args, undo))
+        held_as = {**args, "alias": attached.alias}  # the detach acts on what was observed
+        detach.append(Step.make(StepKind.USB_DETACH, target, f"detach USB {target} ({why})", held_as, undo))
     attach = []
     for ident, device in wanted.items():
         if ident in held:

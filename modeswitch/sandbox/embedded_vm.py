@@ -21,9 +21,9 @@ import libvirt
 
 from modeswitch.backends.libvirt.backend import LibvirtBackend
 from modeswitch.backends.libvirt.connection import EVENT_IMPL, VmEvent, ensure_event_loop
-from modeswitch.backends.libvirt.domain_xml import StandInXml
 from modeswitch.backends.usb_sysfs import FakeUsbDevice, SysfsUsbInventory, write_usb_tree
 from modeswitch.errors import BackendError
+from modeswitch.sandbox.stand_in_usb import StandInXml
 
 T = TypeVar("T")
 
@@ -103,7 +103,7 @@ class EmbeddedVm:
     def backend(self, on_event: Callable[[VmEvent], None] = lambda _e: None, **options: Any) -> LibvirtBackend:
         """A backend on this VM whose USB devices are the emulated stand-ins."""
         return LibvirtBackend(self.uri, self.domain, self.inventory(), on_event,
-                              usb_xml=StandInXml(), **options)
+                              usb_xml=StandInXml(self.inventory()), **options)
 
     async def __aenter__(self) -> EmbeddedVm:
         emulator = shutil.which("qemu-system-x86_64")

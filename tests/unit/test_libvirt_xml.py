@@ -13,7 +13,6 @@ import pytest
 
 from modeswitch.backends.libvirt.domain_xml import (
     HostdevXml,
-    StandInXml,
     evdev_input_xml,
     our_input_objects,
     parse_native_inputs,
@@ -26,6 +25,7 @@ from modeswitch.backends.libvirt.domain_xml import (
     usb_alias,
 )
 from modeswitch.model import AttachedInput
+from modeswitch.sandbox.stand_in_usb import StandInXml
 
 GOLDEN = Path(__file__).resolve().parent.parent / "golden" / "libvirt"
 REGEN = os.environ.get("MODESWITCH_REGEN_GOLDEN") == "1"

@@ -185,7 +185,7 @@ def test_only_streams_elsewhere_are_moved_and_move_streams_off_leaves_them() -> 
     assert step.args["moves"] == ((7, TV.name),)
     quiet = AudioTarget(TV.name, move_streams=False)
     [step] = plan_audio(quiet, seen)[1]
-    assert step.args["moves"] == () and step.args["move_all"] is False
+    assert step.args["moves"] == ()
 
 
 def test_volume_and_mute_are_planned_with_an_exact_undo() -> None:

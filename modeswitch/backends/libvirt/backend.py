@@ -24,14 +24,17 @@ from modeswitch.backends.libvirt.domain_xml import (
     UsbDeviceXml,
     device_aliases,
     evdev_input_xml,
+    native_input_alias,
     our_input_objects,
     parse_native_inputs,
     parse_usb,
     qmp_get_evdev,
+    qmp_id,
     qmp_input_add,
     qmp_list_objects,
     qmp_object_del,
     qmp_result,
+    usb_alias,
 )
 from modeswitch.backends.libvirt.held_keys import EvdevHeldKeys, HeldKeys
 from modeswitch.errors import BackendError
@@ -159,59 +162,62 @@ class LibvirtBackend:
                 raise BackendError(f"VM '{self.domain}' did not reach running (it is {state})")
             await asyncio.sleep(self._poll)
 
-    async def _running_domain(self) -> libvirt.virDomain:
-        dom = await self._conn.domain()
-        state = await self._conn.call(_state, dom)
-        if state != "running":
-            raise BackendError(f"VM '{self.domain}' is {state}: devices move only into a running VM",
-                               "use a mode with 'vm: running'")
-        return dom
-
     # --- USB ---------------------------------------------------------------------------
+    # Steps act on what the plan observed: no re-read of the domain state, the live XML or
+    # sysfs before acting. libvirt refuses a device that is already there (or already gone);
+    # only then is the live XML read, once, to tell "already done" from a real failure.
 
     async def _held_usb(self, dom: libvirt.virDomain) -> tuple[AttachedUsb, ...]:
         return parse_usb(await self._conn.call(dom.XMLDesc, 0))
 
-    def _require_present(self, args: Mapping[str, Any]) -> None:
-        """A quick sysfs read, done inline: tens of small files, no device access."""
+    async def _usb_attach(self, step: Step) -> None:
+        args = step.args
+        dom = await self._conn.domain()
+        xml = self._usb_xml.usb_xml(args["vendor"], args["product"], args.get("bus"), args.get("device"))
+        try:
+            await self._conn.call(dom.attachDeviceFlags, xml, LIVE)
+        except libvirt.libvirtError:
+            if any(_same_usb(held, args) for held in await self._held_usb(dom)):
+                return  # it was attached already: the step is done
+            self._explain_absent(args)
+            raise
+
+    def _explain_absent(self, args: Mapping[str, Any]) -> None:
+        """On a failed attach only: a sysfs look says whether the device left the host."""
         host = self._inventory.scan()
         if not any(_same_usb(AttachedUsb(d.vendor, d.product, d.bus, d.device, ""), args) for d in host):
             ident = f"{args['vendor']:04x}:{args['product']:04x}"
             raise BackendError(f"USB device {ident} ({args.get('label') or '?'}) is not present",
                                describe_host_usb(host))
 
-    async def _usb_attach(self, step: Step) -> None:
-        args = step.args
-        dom = await self._running_domain()
-        if any(_same_usb(held, args) for held in await self._held_usb(dom)):
-            return
-        self._require_present(args)
-        xml = self._usb_xml.usb_xml(args["vendor"], args["product"], args.get("bus"), args.get("device"))
-        await self._conn.call(dom.attachDeviceFlags, xml, LIVE)
-
     async def _usb_detach(self, step: Step) -> None:
-        """Identify the device by what libvirt holds (its live alias, else its live XML)."""
-        dom = await self._running_domain()
-        for held in await self._held_usb(dom):
-            if _same_usb(held, step.args):
-                await self._detach(dom, held.alias, held.xml, step.target)
+        """By the live alias the plan observed, or, for the undo of our own attach, the alias
+        we gave it; libvirt saying there is no such device means it is gone already."""
+        args = step.args
+        alias = args.get("alias") or usb_alias(args["vendor"], args["product"], args.get("bus"), args.get("device"))
+        await self._detach(await self._conn.domain(), str(alias), step.target)
 
-    async def _detach(self, dom: libvirt.virDomain, alias: str | None, xml: str, what: str) -> None:
+    async def _detach(self, dom: libvirt.virDomain, alias: str, what: str) -> None:
         """By alias, libvirt only asks the guest and returns; detachDeviceFlags would hold the
         domain job until the guest answers, so pads released in one group would queue up.
-        Completion comes as a DEVICE_REMOVED event, with the live XML re-read as a safety net."""
-        if not alias:
-            await self._conn.call(dom.detachDeviceFlags, xml, LIVE)
-            return
+        Completion comes as a DEVICE_REMOVED event; the live XML is read only if it is late."""
         removed = self._conn.removal(alias)
         try:
-            await self._conn.call(dom.detachDeviceAlias, alias, LIVE)
+            try:
+                await self._conn.call(dom.detachDeviceAlias, alias, LIVE)
+            except libvirt.libvirtError:
+                if alias not in device_aliases(await self._conn.call(dom.XMLDesc, 0)):
+                    return  # not there: detached already
+                raise
             deadline = asyncio.get_running_loop().time() + self._start_timeout
-            while alias in device_aliases(await self._conn.call(dom.XMLDesc, 0)):
-                if asyncio.get_running_loop().time() >= deadline:
-                    raise BackendError(f"the VM did not release {what}", "is the guest hung?")
+            while True:
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(removed.wait(), 0.5)
+                    return
+                if alias not in device_aliases(await self._conn.call(dom.XMLDesc, 0)):
+                    return
+                if asyncio.get_running_loop().time() >= deadline:
+                    raise BackendError(f"the VM did not release {what}", "is the guest hung?")
         finally:
             self._conn.forget_removal(alias)
 
@@ -221,32 +227,41 @@ class LibvirtBackend:
         """Native evdev devices from the live XML, plus our input-linux objects from QMP."""
         live = xml if xml is not None else await self._conn.call(dom.XMLDesc, 0)
         held: Held = [(attached, fragment) for attached, fragment in parse_native_inputs(live)]
-        if self._conn.version >= NATIVE_EVDEV_HOTPLUG:
+        if self._native_evdev:
             return held
         objects = our_input_objects(await self._qmp(dom, qmp_list_objects()))
         for object_id in objects:
             held.append((AttachedInput(str(await self._qmp(dom, qmp_get_evdev(object_id))), object_id), None))
         return held
 
+    @property
+    def _native_evdev(self) -> bool:
+        return self._conn.version >= NATIVE_EVDEV_HOTPLUG
+
     async def _qmp(self, dom: libvirt.virDomain, command: str) -> Any:
         reply = await self._conn.call(libvirt_qemu.qemuMonitorCommand, dom, command, 0)
         return qmp_result(reply)
+
+    async def _holds_input(self, dom: libvirt.virDomain, path: str) -> bool:
+        return any(attached.path == path for attached, _ in await self._inputs(dom))
 
     async def _input_attach(self, step: Step) -> None:
         path, toggle = str(step.args["path"]), str(step.args.get("grab_toggle", "ctrl-ctrl"))
         if toggle not in GRAB_TOGGLES:
             raise BackendError(f"unknown grab toggle '{toggle}'", "one of " + ", ".join(GRAB_TOGGLES))
-        dom = await self._running_domain()
-        if any(attached.path == path for attached, _ in await self._inputs(dom)):
-            return
+        dom = await self._conn.domain()
         await self._wait_keys_released(path)
         grab_all, repeat = bool(step.args.get("grab_all", True)), bool(step.args.get("repeat", True))
-        if self._conn.version >= NATIVE_EVDEV_HOTPLUG:
-            await self._conn.call(dom.attachDeviceFlags, evdev_input_xml(path, grab_all, toggle, repeat), LIVE)
-            return
         try:
-            await self._qmp(dom, qmp_input_add(path, grab_all, toggle, repeat))
-        except ValueError as err:
+            if self._native_evdev:
+                await self._conn.call(dom.attachDeviceFlags, evdev_input_xml(path, grab_all, toggle, repeat), LIVE)
+            else:
+                await self._qmp(dom, qmp_input_add(path, grab_all, toggle, repeat))
+        except (libvirt.libvirtError, ValueError) as err:
+            if await self._holds_input(dom, path):
+                return  # given to the VM already
+            if isinstance(err, libvirt.libvirtError):
+                raise
             raise BackendError(f"QEMU refused input {path}: {err}",
                                "the path must be an evdev node such as /dev/input/by-id/…-event-kbd") from None
 
@@ -260,12 +275,14 @@ class LibvirtBackend:
             await asyncio.sleep(self._poll)
 
     async def _input_detach(self, step: Step) -> None:
+        """Our own input by the name we gave it (native alias or QMP object id)."""
         path = str(step.args["path"])
-        dom = await self._running_domain()
-        for attached, fragment in await self._inputs(dom):
-            if attached.path != path:
-                continue
-            if fragment is not None:
-                await self._detach(dom, attached.handle, fragment, path)
-            else:
-                await self._qmp(dom, qmp_object_del(attached.handle))
+        dom = await self._conn.domain()
+        if self._native_evdev:
+            await self._detach(dom, native_input_alias(path), path)
+            return
+        try:
+            await self._qmp(dom, qmp_object_del(qmp_id(path)))
+        except ValueError:
+            if await self._holds_input(dom, path):
+                raise

@@ -162,6 +162,7 @@ class Connection:
         self._backoff = backoff
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="libvirt")
         self._conn: libvirt.virConnect | None = None
+        self._handle: tuple[libvirt.virConnect, libvirt.virDomain] | None = None  # see domain()
         self._callback_ids: list[int] = []
         self._removals: dict[str, asyncio.Event] = {}
         self._reconnecting: asyncio.Task[None] | None = None
@@ -244,16 +245,25 @@ class Connection:
             return
 
     async def domain(self) -> libvirt.virDomain:
-        if self._conn is None:
+        """The domain's handle, looked up once per connection: a step should not pay a
+        lookup round trip. A handle whose domain was undefined is dropped on first failure."""
+        conn = self._conn
+        if conn is None:
             raise BackendError(f"libvirt is not connected: {self.error}", "it reconnects by itself")
-        return await self.call(lookup_domain, self._conn, self.uri, self.domain_name)
+        if self._handle is not None and self._handle[0] is conn:
+            return self._handle[1]
+        dom = await self.call(lookup_domain, conn, self.uri, self.domain_name)
+        self._handle = (conn, dom)
+        return dom
 
     async def call(self, fn: Callable[..., T], *args: Any) -> T:
         """run(), and when libvirt fails because the connection is gone, start reconnecting."""
         conn = self._conn
         try:
             return await self.run(fn, *args)
-        except libvirt.libvirtError:
+        except libvirt.libvirtError as err:
+            if err.get_error_code() == libvirt.VIR_ERR_NO_DOMAIN:
+                self._handle = None  # undefined (and maybe defined anew): look it up next time
             if conn is not None and not await self.run(_alive, conn):
                 self.lost(f"connection to {self.uri} lost")
             raise

@@ -65,18 +65,6 @@ class HostdevXml:
         )
 
 
-class StandInXml:
-    """An emulated USB keyboard standing in for a pad: it hot-plugs on any machine (no host
-    device needed), and travels through exactly the same attach/detach/observe path."""
-
-    def usb_xml(self, vendor: int, product: int, bus: int | None, device: int | None) -> str:
-        return (
-            "<input type='keyboard' bus='usb'>\n"
-            f"  <alias name='{usb_alias(vendor, product, bus, device)}'/>\n"
-            "</input>"
-        )
-
-
 def qmp_id(path: str) -> str:
     """A QMP id is [A-Za-z][A-Za-z0-9._-]*; the hash keeps two similar paths apart."""
     tail = re.sub(r"[^A-Za-z0-9._-]", "_", path.rsplit("/", 1)[-1])[:40]
@@ -117,9 +105,14 @@ def our_input_objects(qom_list: Any) -> list[str]:
                   and str(item.get("name", "")).startswith(QMP_INPUT_PREFIX))
 
 
+def native_input_alias(path: str) -> str:
+    """The alias of our native evdev input for `path`: detach needs no look to find it."""
+    return INPUT_ALIAS_PREFIX + qmp_id(path)[len(QMP_INPUT_PREFIX):]
+
+
 def evdev_input_xml(path: str, grab_all: bool, grab_toggle: str, repeat: bool) -> str:
     """Native `<input type='evdev'>`, live-attachable from libvirt 10.4.0 on."""
-    alias = INPUT_ALIAS_PREFIX + qmp_id(path)[len(QMP_INPUT_PREFIX):]
+    alias = native_input_alias(path)
     grab = " grab='all'" if grab_all else ""
     return (
         "<input type='evdev'>\n"
