@@ -61,9 +61,10 @@ def test_a_hook_dies_with_a_killed_daemon_and_its_leftovers_end_with_the_next() 
             assert tree.cli("status").returncode == 0  # answered once the backends are built
             assert not alive(child), "the next daemon did not end the killed daemon's hook"
             assert alive(background_of_desk), "a finished hook's background process was ended"
+            # the new daemon's recovery runs desk's hooks with records of their own: wait for it
+            wait_for(lambda: json.loads(tree.cli("status", "--json").stdout)["phase"] == "idle", "recovery")
             assert list((tree.runtime / "runs").iterdir()) == []
             assert (tree.files / "tv-runs").read_text() == "ran\n"  # ran once, never again
-            wait_for(lambda: json.loads(tree.cli("status", "--json").stdout)["phase"] == "idle", "recovery")
             assert tree_processes(tree, ("sleep", "1000")) == []
             assert tree.stop(again) == 0
         finally:
