@@ -83,6 +83,8 @@ CASES = [
      [[("BTN_MODE", P), ("BTN_SELECT", P), ("BTN_START", P)]]),
     ("DualSense square, circle, triangle; R2", Protocol.DUALSENSE, [dualsense(face=0xD8, r2=255)],
      [[("BTN_EAST", P), ("BTN_NORTH", P), ("BTN_TR2", P), ("BTN_WEST", P)]]),
+    ("DualShock 4 report counter alone is no change", Protocol.DUALSHOCK4,
+     [ds4(counter=1), ds4(counter=2), ds4(counter=3, ps=0x01)], [[], [], [("BTN_MODE", P)]]),
     ("DualSense sequence counter alone is no change", Protocol.DUALSENSE,
      [dualsense(seq=1), dualsense(seq=2)], [[], []]),
     ("Switch Pro minus+plus", Protocol.SWITCH_PRO, [switch(b4=0x01), switch(b4=0x03, timer=9)],

@@ -88,13 +88,8 @@ class ReportMapper:
         self._held, self._pulled, self._guide, self._last_key = set(), set(), False, None
         return released
 
-    def _key(self, payload: bytes) -> bytes:
-        if self.protocol is Protocol.GIP:
-            return payload[:1] + payload[4:10]
-        return payload[self._keys]
-
     def feed(self, payload: bytes) -> Sequence[Change]:
-        key = self._key(payload)
+        key = self._keys(payload)
         if key == self._last_key:
             return NOTHING
         snapshot = self._decode(payload)

@@ -8,13 +8,14 @@ and what `MON_IOCX_GETX` hands out, so one parser serves the live node, captures
 from __future__ import annotations
 
 import struct
-from collections.abc import Iterator
 from dataclasses import dataclass
 from enum import StrEnum
 
 HEADER = struct.Struct("<QBBBBHbbqiiII8siiII")
 HEADER_SIZE = HEADER.size  # 64
-assert HEADER_SIZE == 64
+LEN_CAP = struct.Struct("<I")  # at offset 36
+EVENT_BYTES = frozenset(b"SCE@")
+COMPLETE = ord("C")
 
 # Largest data we accept in one record: usbmon caps a capture at the ring's chunk size, and
 # a pad's report is at most 64 bytes; anything huge is a desynchronised stream.
@@ -66,14 +67,18 @@ def parse_header(header: bytes) -> tuple[MonRecord, int]:
     """64 header bytes → (record without data, len_cap)."""
     if len(header) != HEADER_SIZE:
         raise BadRecord(f"a usbmon header is {HEADER_SIZE} bytes, got {len(header)}")
+    return _parse(header, 0, b"")
+
+
+def _parse(buffer: bytes | bytearray, offset: int, data: bytes) -> tuple[MonRecord, int]:
     (urb_id, kind, transfer, endpoint, devnum, busnum, _flag_setup, _flag_data, sec, usec, status,
-     length, captured, setup, _interval, _start, _flags, _ndesc) = HEADER.unpack(header)
-    if kind not in (0x53, 0x43, 0x45, 0x40):  # S C E @
+     length, captured, setup, _interval, _start, _flags, _ndesc) = HEADER.unpack_from(buffer, offset)
+    if kind not in EVENT_BYTES:
         raise BadRecord(f"unknown usbmon event type {kind:#04x}")
     if transfer > 3 or captured > MAX_CAPTURE:
         raise BadRecord(f"implausible usbmon header (xfer_type {transfer}, len_cap {captured})")
     record = MonRecord(urb_id, chr(kind), transfer, endpoint, devnum, busnum, status, length,
-                       sec + usec / 1e6, setup, b"")
+                       sec + usec / 1e6, setup, data)
     return record, captured
 
 
@@ -94,30 +99,35 @@ def pack_record(
 
 
 class RecordStream:
-    """Frames a byte stream (pipe, socket, file) into records; bytes may come in any pieces."""
+    """Frames a byte stream (pipe, socket, file) into records; bytes may come in any pieces.
 
-    def __init__(self) -> None:
+    With `completions_only`, SUBMIT, error and filler events (half of a pad's traffic) are
+    skipped on two header bytes, before anything is built for them."""
+
+    def __init__(self, completions_only: bool = False) -> None:
         self._buffer = bytearray()
+        self._completions_only = completions_only
 
-    def feed(self, chunk: bytes) -> Iterator[MonRecord]:
+    def feed(self, chunk: bytes) -> list[MonRecord]:
         buffer = self._buffer
         buffer += chunk
-        start = 0
-        while len(buffer) - start >= HEADER_SIZE:
-            record, captured = parse_header(bytes(buffer[start:start + HEADER_SIZE]))
+        size, start = len(buffer), 0
+        out: list[MonRecord] = []
+        while size - start >= HEADER_SIZE:
+            captured = LEN_CAP.unpack_from(buffer, start + 36)[0]
             end = start + HEADER_SIZE + captured
-            if end > len(buffer):
+            if captured > MAX_CAPTURE or buffer[start + 8] not in EVENT_BYTES:
+                _parse(buffer, start, b"")  # raises BadRecord saying what is wrong
+            if end > size:
                 break
-            yield _with_data(record, bytes(buffer[start + HEADER_SIZE:end]))
+            if not self._completions_only or (buffer[start + 8] == COMPLETE and buffer[start + 10] & DIR_IN):
+                out.append(_parse(buffer, start, bytes(buffer[start + HEADER_SIZE:end]))[0])
             start = end
-        del buffer[:start]
+        if start:
+            del buffer[:start]
+        return out
 
     @property
     def pending(self) -> int:
         """Bytes of a record not yet complete (a stream that ends here was cut short)."""
         return len(self._buffer)
-
-
-def _with_data(record: MonRecord, data: bytes) -> MonRecord:
-    return MonRecord(record.id, record.event, record.transfer, record.endpoint, record.devnum,
-                     record.busnum, record.status, record.length, record.ts, record.setup, data)

@@ -168,14 +168,15 @@ DECODERS: Mapping[Protocol, Decoder] = {
 }
 
 # The bytes that hold buttons and triggers: a report equal there to the last one is only
-# stick or sensor motion and leaves with one slice compare.
-KEY_BYTES: Mapping[Protocol, slice] = {
-    Protocol.XBOX360: slice(0, 6),
-    Protocol.XBOX360_WIRELESS: slice(0, 10),
-    Protocol.GIP: slice(0, 1),  # plus [4:10], see ReportMapper._key
-    Protocol.DUALSHOCK4: slice(5, 10),
-    Protocol.DUALSENSE: slice(5, 11),
-    Protocol.SWITCH_PRO: slice(3, 6),
+# stick, sensor or counter motion and leaves with one compare. PlayStation pads count reports
+# in byte 7 (DualSense: all of it; DualShock 4: its upper six bits), so that is masked out.
+KEY_BYTES: Mapping[Protocol, Callable[[bytes], bytes]] = {
+    Protocol.XBOX360: lambda p: p[:6],
+    Protocol.XBOX360_WIRELESS: lambda p: p[:10],
+    Protocol.GIP: lambda p: p[:1] + p[4:10],
+    Protocol.DUALSHOCK4: lambda p: p[5:7] + bytes((p[7] & 0x03,)) + p[8:10] if len(p) > 9 else p,
+    Protocol.DUALSENSE: lambda p: p[5:7] + p[8:11],
+    Protocol.SWITCH_PRO: lambda p: p[:1] + p[3:6],
 }
 
 # Analog trigger full scale per protocol (GIP is 10 bit; the others 8 bit).

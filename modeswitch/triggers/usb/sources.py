@@ -44,17 +44,20 @@ class RecordSource(Protocol):
 
 
 class StreamSource:
-    """Records from a byte stream; owns the fd it is given."""
+    """Records from a byte stream; owns the fd it is given. Only IN completions are kept
+    unless `everything` (nothing downstream of the daemon's reader wants the rest)."""
 
-    def __init__(self, fd: int) -> None:
+    def __init__(self, fd: int, everything: bool = False) -> None:
         os.set_blocking(fd, False)
         self._fd = fd
-        self._stream = RecordStream()
+        self._stream = RecordStream(completions_only=not everything)
 
     def fileno(self) -> int:
         return self._fd
 
     def read(self) -> list[MonRecord]:
+        """One read(2) per wakeup while the stream keeps up (the loop is level-triggered, so
+        what is left wakes it again); more only while each read fills the buffer."""
         records: list[MonRecord] = []
         while True:
             try:
@@ -70,6 +73,8 @@ class StreamSource:
                     return records  # hand these on; the next read reports the end
                 raise SourceGone(errno.ENODEV, "usbmon stream closed")
             records.extend(self._stream.feed(chunk))
+            if len(chunk) < READ_CHUNK:
+                return records
 
     def close(self) -> None:
         if self._fd >= 0:
