@@ -1,0 +1,74 @@
+"""Which USB devices the VM holds are pads, and where each pad's buttons are read from."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+from pathlib import Path
+
+from modeswitch.cli.render import print_status
+from modeswitch.model import AttachedUsb, SeatState, UsbDevice, VmObservation
+from modeswitch.triggers.vmpads import VmPadFollower, describe_pads, host_rows, pads_in_vm
+
+
+def usb(vendor: int, product: int, bus: int, device: int, kind: str | None = "gamepad", name: str = "") -> UsbDevice:
+    return UsbDevice(vendor, product, bus, device, f"{bus}-1", name=name, kind=kind)
+
+
+def held(vendor: int, product: int, bus: int | None, device: int | None) -> AttachedUsb:
+    return AttachedUsb(vendor, product, bus, device, xml="<hostdev/>")
+
+
+@dataclass(frozen=True)
+class Identity:
+    path: str
+    name: str
+    vendor: int
+    product: int
+    gamepad: bool = True
+
+
+HOST = (usb(0x045E, 0x028E, 1, 10, name="pad one"), usb(0x1234, 0x0001, 1, 11, name="odd pad"),
+        usb(0x046D, 0xC31C, 1, 12, kind=None, name="keyboard"), usb(0x054C, 0x09CC, 2, 3, name="ds4"))
+
+
+def test_pads_in_vm_by_inventory_or_known_ids() -> None:
+    vm = VmObservation("win11", True, "running", usb=(
+        held(0x045E, 0x028E, 1, 10), held(0x1234, 0x0001, 1, 11), held(0x046D, 0xC31C, 1, 12),
+        held(0x045E, 0x02FE, 3, 2), held(0x045E, 0x028E, None, None)))
+    pads = pads_in_vm(vm, HOST)
+    assert [(p.bus, p.device, p.name) for p in pads] == [(1, 10, "pad one"), (1, 11, "odd pad"), (3, 2, "")]
+    assert pads_in_vm(None, HOST) == []
+
+
+def test_host_pads_without_an_evdev_reader_are_not_readable() -> None:
+    evdev = [Identity("/dev/input/event5", "Wireless Controller", 0x054C, 0x09CC)]
+    in_vm = pads_in_vm(VmObservation("w", True, "running", usb=(held(0x045E, 0x028E, 1, 10),)), HOST)
+    rows = host_rows(evdev, HOST, in_vm)
+    assert [(r["name"], r["source"]) for r in rows] == [("Wireless Controller", "host evdev"),
+                                                      ("odd pad", "not readable")]
+    assert "udev-rules --install" in rows[1]["fix"]
+
+
+def test_status_lists_every_pad_with_its_source(tmp_path: Path, capsys) -> None:
+    async def scenario() -> list[dict[str, object]]:
+        seen = SeatState(vm=VmObservation("w", True, "running", usb=(held(0x045E, 0x028E, 1, 10),)), host_usb=HOST)
+
+        async def observe() -> SeatState:
+            return seen
+
+        follower = VmPadFollower.build(tmp_path, 0.5, lambda *_: None, observe)  # no usbmon1 here
+        await follower.refresh()
+        rows = describe_pads([Identity("/dev/input/event5", "ds4", 0x054C, 0x09CC)], follower)
+        follower.close()
+        return rows
+
+    rows = asyncio.run(scenario())
+    assert [(r["name"], r["source"]) for r in rows] == [
+        ("ds4", "host evdev"), ("odd pad", "not readable"), ("pad one", "not readable")]
+    assert "usbmon is not loaded" in str(rows[2]["reason"])
+    print_status({"mode": "tv", "phase": "idle", "pads": rows})
+    out = capsys.readouterr().out
+    assert "pad:     pad one (045e:028e) usb 1.10: not readable" in out
+    assert "pad:     ds4 (054c:09cc) /dev/input/event5: host evdev" in out
+    assert "fix: load it: sudo modprobe usbmon" in out
