@@ -43,6 +43,7 @@ class StepKind(StrEnum):
     VIEWER_STOP = "viewer.stop"
     DISPLAY = "display"
     TV = "tv"
+    MONITOR = "monitor"
     NOOP = "noop"
 
 
@@ -117,6 +118,23 @@ class TvSpec:
     physical_address: int | None = None  # None: the adapter's own (GPU adapters know it)
 
 
+# VCP 0x60 values by the names a mode uses (MCCS 2.2); a raw code reaches vendor-specific ones.
+MONITOR_INPUTS = {"vga1": 0x01, "vga2": 0x02, "dvi1": 0x03, "dvi2": 0x04, "composite1": 0x05, "composite2": 0x06,
+                  "svideo1": 0x07, "svideo2": 0x08, "tuner1": 0x09, "tuner2": 0x0A, "tuner3": 0x0B,
+                  "component1": 0x0C, "component2": 0x0D, "component3": 0x0E, "dp1": 0x0F, "dp2": 0x10,
+                  "hdmi1": 0x11, "hdmi2": 0x12}
+
+
+@dataclass(frozen=True)
+class MonitorSpec:
+    """A mode's `monitor` part: the input a DDC/CI monitor shows (VCP 0x60), and which monitor."""
+
+    input: int
+    model: str | None = None  # the EDID's monitor name, e.g. "DELL U2415"
+    serial: str | None = None  # the EDID's serial string (or its serial number)
+    bus: str | None = None  # /dev/i2c-N; None: every bus is searched
+
+
 @dataclass(frozen=True)
 class Hook:
     argv: tuple[str, ...]
@@ -143,6 +161,7 @@ class Mode:
     viewer: ViewerSpec | None = None
     display: tuple[OutputSetting, ...] | None = None
     tv: TvSpec | None = None
+    monitor: MonitorSpec | None = None
     hooks: Hooks = Hooks()
 
 
@@ -298,6 +317,16 @@ class TvObservation:
 
 
 @dataclass(frozen=True)
+class MonitorObservation:
+    """The matched monitor; `input` is None when it did not answer over DDC/CI (see `error`)."""
+
+    bus: str | None = None
+    name: str | None = None
+    input: int | None = None
+    error: str | None = None
+
+
+@dataclass(frozen=True)
 class SeatState:
     """Everything observed at one moment. None means that part could not be observed."""
 
@@ -307,6 +336,7 @@ class SeatState:
     viewer: ViewerObservation | None = None
     display: DisplayObservation | None = None
     tv: TvObservation | None = None
+    monitor: MonitorObservation | None = None
 
 
 # --- plans -----------------------------------------------------------------------------

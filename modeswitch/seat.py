@@ -14,6 +14,7 @@ from typing import Any
 from modeswitch.backends.base import (
     AudioBackend,
     DisplayBackend,
+    MonitorBackend,
     StepExecutor,
     TvBackend,
     UsbInventory,
@@ -42,10 +43,11 @@ class BackendSet:
     viewer: ViewerBackend | None = None
     display: DisplayBackend | None = None
     tv: TvBackend | None = None
+    monitor: MonitorBackend | None = None
     extra: list[StepExecutor] = field(default_factory=list)
 
     def executors(self) -> list[StepExecutor]:
-        parts = [self.hooks, self.vm, self.audio, self.viewer, self.display, self.tv, *self.extra]
+        parts = [self.hooks, self.vm, self.audio, self.viewer, self.display, self.tv, self.monitor, *self.extra]
         return [part for part in parts if part is not None]
 
     async def close(self) -> None:
@@ -78,11 +80,12 @@ class Seat:
     async def observe(self) -> SeatState:
         """Read every part back from the world, concurrently; a part that fails is None."""
         b = self.backends
-        vm, audio, viewer, display, tv = await asyncio.gather(
-            _maybe(b.vm), _maybe(b.audio), _maybe(b.viewer), _maybe(b.display), _maybe(b.tv)
+        vm, audio, viewer, display, tv, monitor = await asyncio.gather(
+            _maybe(b.vm), _maybe(b.audio), _maybe(b.viewer), _maybe(b.display), _maybe(b.tv), _maybe(b.monitor)
         )
         host_usb = b.usb.scan() if b.usb is not None else ()
-        return SeatState(vm=vm, host_usb=host_usb, audio=audio, viewer=viewer, display=display, tv=tv)
+        return SeatState(vm=vm, host_usb=host_usb, audio=audio, viewer=viewer, display=display, tv=tv,
+                         monitor=monitor)
 
     def plan(
         self, name: str, parts: frozenset[str] | None = None, current: str | None = None, *,

@@ -7,6 +7,7 @@ from typing import Protocol, runtime_checkable
 from modeswitch.model import (
     AudioObservation,
     DisplayObservation,
+    MonitorObservation,
     Step,
     StepKind,
     TvObservation,
@@ -58,3 +59,7 @@ class DisplayBackend(StepExecutor, Protocol):
 
 class TvBackend(StepExecutor, Protocol):
     async def observe(self) -> TvObservation: ...
+
+
+class MonitorBackend(StepExecutor, Protocol):
+    async def observe(self) -> MonitorObservation: ...

@@ -16,6 +16,8 @@ from pathlib import Path
 
 from modeswitch.backends.audio import PulseAudioBackend
 from modeswitch.backends.cec.backend import CecBackend
+from modeswitch.backends.ddc.backend import DdcBackend
+from modeswitch.backends.ddc.device import DdcMonitorLink
 from modeswitch.backends.hooks import HookRunner
 from modeswitch.backends.lookingglass import ViewerSupervisor
 from modeswitch.cli.render import print_outcome, print_plan
@@ -25,6 +27,7 @@ from modeswitch.history import HistoryLog
 from modeswitch.model import SeatState
 from modeswitch.paths import Paths
 from modeswitch.sandbox.cec_tv import StandInTv
+from modeswitch.sandbox.ddc_monitor import StandInMonitor, edid_block
 from modeswitch.sandbox.embedded_vm import EmbeddedVm
 from modeswitch.sandbox.private_pulse import PrivatePulse
 from modeswitch.seat import BackendSet, Seat
@@ -46,6 +49,7 @@ usb: []                      # the pads go back to the host
 audio: {{description: "Desk*"}}
 looking_glass: {{run: true, argv: {viewer}}}
 tv: {{power: standby}}         # HDMI-CEC: the TV goes to standby when the desk takes over
+monitor: {{input: hdmi1, model: DELL U2415}}   # DDC/CI: the desk monitor shows this PC again
 """)
     (modes / "tv.yaml").write_text("""\
 vm: running
@@ -53,6 +57,7 @@ usb: [{name: stand-in pads, kind: gamepad}]
 audio: {description: "HDMI TV", volume: 0.8}
 looking_glass: false
 tv: {power: on, input: active}   # HDMI-CEC: wake the TV, switch it to this PC's HDMI port
+monitor: {input: dp1, model: DELL U2415}     # DDC/CI: the desk monitor shows the VM's GPU
 hooks:
   after: [{argv: [true], timeout: 5}]
 """)
@@ -65,6 +70,11 @@ default_mode: desk
     return config
 
 
+def _stand_in_monitor() -> DdcBackend:
+    monitor = StandInMonitor(edid_block("DEL", 0xA0B4, 1112557388, "DELL U2415", "7MT0167B2YNL"), input=0x11)
+    return DdcBackend("DELL U2415", bus="/dev/i2c-4", opener=lambda path: DdcMonitorLink(monitor.open(path)))
+
+
 def run_demo() -> int:
     return asyncio.run(_demo())
 
@@ -75,7 +85,7 @@ async def _demo() -> int:
         paths = Paths(runtime=workdir / "run", state=workdir / "state")
         paths.ensure_runtime()
         print("starting a private PulseAudio (sinks: HDMI TV, Desk speakers) with one playing stream; "
-              "a stand-in CEC bus with a TV in standby")
+              "a stand-in CEC bus with a TV in standby; a stand-in DDC/CI monitor showing hdmi1")
         with PrivatePulse([HDMI_SINK, DESK_SINK]) as pulse:
             pulse.play(DESK_SINK[0], name="demo music")
             print("starting an embedded disk-less VM (qemu:///embed, TCG); 2 emulated USB keyboards "
@@ -88,6 +98,7 @@ async def _demo() -> int:
                     audio=PulseAudioBackend(pulse.server),
                     viewer=ViewerSupervisor(tuple(VIEWER), paths.viewer_pidfile, config.viewer_grace),
                     tv=CecBackend("/dev/cec0", opener=StandInTv().open),
+                    monitor=_stand_in_monitor(),
                 )
                 try:
                     await backends.vm.connect()  # type: ignore[union-attr]
@@ -126,3 +137,5 @@ def _print_state(coordinator: Coordinator, state: SeatState) -> None:
         source = state.tv.active_source
         showing = ".".join(f"{(source >> s) & 0xF:x}" for s in (12, 8, 4, 0)) if source is not None else "nobody"
         print(f"  tv      {state.tv.power or 'did not answer'}; showing {showing} (this PC: 1.0.0.0, via CEC)")
+    if state.monitor is not None:
+        print(f"  monitor {state.monitor.name}: input 0x{state.monitor.input or 0:02x} (via DDC/CI)")

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
+from modeswitch.model import MONITOR_INPUTS
+
 _POWER = {"on": "on", "standby": "standby", "to_on": "waking up", "to_standby": "going to standby"}
 
 
 def print_screens(seat: dict[str, Any]) -> None:
     _print_display(seat.get("display"))
     _print_tv(seat.get("tv"))
+    _print_monitor(seat.get("monitor"))
 
 
 def _print_display(display: dict[str, Any] | None) -> None:
@@ -36,6 +39,17 @@ def _print_tv(tv: dict[str, Any] | None) -> None:
     mine = tv.get("physical_address")
     here = f" (this PC: {_dotted(mine)})" if mine is not None else ""
     print(f"tv:      {power}{showing}{here} via {tv['device']}")
+
+
+def _print_monitor(monitor: dict[str, Any] | None) -> None:
+    if monitor is None:
+        return
+    if monitor.get("input") is None:
+        print(f"monitor: {monitor.get('name') or '?'}: {monitor.get('error') or 'unknown'}")
+        return
+    names = {code: name for name, code in MONITOR_INPUTS.items()}
+    shown = names.get(monitor["input"], f"0x{monitor['input']:02x}")
+    print(f"monitor: {monitor['name']} shows {shown} (DDC/CI on {monitor['bus']})")
 
 
 def _dotted(address: int) -> str:

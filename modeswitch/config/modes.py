@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from modeswitch.config.screens import read_tv
+from modeswitch.config.screens import read_monitor, read_tv
 from modeswitch.config.yamlnodes import Node, read_document, suggest
 from modeswitch.errors import ConfigError
 from modeswitch.model import (
@@ -23,7 +23,7 @@ from modeswitch.model import (
     WhenMissing,
 )
 
-_MODE_KEYS = {"name", "vm", "usb", "inputs", "audio", "looking_glass", "display", "tv", "hooks"}
+_MODE_KEYS = {"name", "vm", "usb", "inputs", "audio", "looking_glass", "display", "tv", "monitor", "hooks"}
 
 
 def load_modes(dirs: tuple[Path, ...]) -> dict[str, Mode]:
@@ -62,6 +62,7 @@ def load_mode(path: Path) -> tuple[Mode, Node | None]:
         viewer=_read_viewer(keys["looking_glass"]) if "looking_glass" in keys else None,
         display=tuple(_read_output(i) for i in keys["display"].items()) if "display" in keys else None,
         tv=read_tv(keys["tv"]) if "tv" in keys else None,
+        monitor=read_monitor(keys["monitor"]) if "monitor" in keys else None,
         hooks=_read_hooks(keys["hooks"]) if "hooks" in keys else Hooks(),
     )
     return mode, keys.get("name")

@@ -38,6 +38,7 @@ def wiring(config: Config) -> dict[str, tuple[object, ...] | None]:
         "audio": (config.pulse_server,) if uses(config, "audio") else None,
         "display": () if uses(config, "display") else None,
         "tv": (_cec_device(config),) if uses(config, "tv") else None,
+        "monitor": _monitor_match(config) if uses(config, "monitor") else None,
     }
 
 
@@ -73,6 +74,16 @@ async def _add(part: str, backends: BackendSet, config: Config, paths: Paths, on
         from modeswitch.backends.cec.backend import CecBackend
 
         backends.tv = CecBackend(_cec_device(config))
+    elif part == "monitor":
+        from modeswitch.backends.ddc.backend import DdcBackend
+
+        backends.monitor = DdcBackend(*_monitor_match(config))
+
+
+def _monitor_match(config: Config) -> tuple[str | None, str | None, str | None]:
+    """Which monitor is observed: the first mode's model, serial and bus (a step carries its bus)."""
+    spec = next(m.monitor for m in config.modes.values() if m.monitor is not None)
+    return spec.model, spec.serial, spec.bus
 
 
 def _cec_device(config: Config) -> str:

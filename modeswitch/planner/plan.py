@@ -2,7 +2,7 @@
 
 Groups run in order; the steps inside a group are independent and may run concurrently:
 before-hooks (one group each, in order) → VM power → releases (detach, viewer stop) →
-acquisitions (attach, audio, display, TV) → viewer start → after-hooks.
+acquisitions (attach, audio, display, TV) → viewer start → monitor input → after-hooks.
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ from modeswitch.model import (
 )
 from modeswitch.planner.audio import plan_audio
 from modeswitch.planner.display import plan_display
+from modeswitch.planner.monitor import plan_monitor
 from modeswitch.planner.tv import plan_tv
 from modeswitch.planner.vm import plan_vm
 
@@ -48,7 +49,10 @@ def plan(actual: SeatState, target: Mode, modes: Iterable[Mode], *, entering: bo
         notes.append(f"audio waits: {exc}")
     viewer_stop, viewer_start = _plan_viewer(target, actual)
     display = plan_display(target.display, actual.display) + plan_tv(target.tv, actual.tv)
-    groups = [power, vm_release + viewer_stop + profile, vm_acquire + sink + display, viewer_start]
+    monitor, monitor_notes = plan_monitor(target.monitor, actual.monitor)
+    notes += monitor_notes
+    # the monitor's input last: once it shows the other computer it may not answer to an undo
+    groups = [power, vm_release + viewer_stop + profile, vm_acquire + sink + display, viewer_start, monitor]
     groups = [group for group in groups if group]
     if not groups and not entering:
         return Plan(target.name, notes=tuple(notes))
@@ -102,7 +106,7 @@ def scoped(mode: Mode, parts: frozenset[str]) -> Mode:
     return Mode(name=mode.name, source=mode.source, **keep)
 
 
-_PARTS = ("vm", "usb", "inputs", "audio", "viewer", "display", "tv")
+_PARTS = ("vm", "usb", "inputs", "audio", "viewer", "display", "tv", "monitor")
 
 
 def matching_modes(actual: SeatState, modes: Iterable[Mode]) -> list[str]:

@@ -8,7 +8,7 @@ import pytest
 
 from modeswitch.config.modes import load_mode
 from modeswitch.errors import ConfigError
-from modeswitch.model import TvPower, TvSpec
+from modeswitch.model import MonitorSpec, TvPower, TvSpec
 
 
 def mode_file(tmp_path: Path, text: str) -> Path:
@@ -38,6 +38,31 @@ def test_tv_part(tmp_path: Path, text: str, tv: TvSpec) -> None:
     ("tv: {powr: on}\n", "1:6", "unknown key 'powr'"),
 ])
 def test_tv_errors(tmp_path: Path, text: str, where: str, message: str) -> None:
+    path = mode_file(tmp_path, text)
+    with pytest.raises(ConfigError) as caught:
+        load_mode(path)
+    assert str(caught.value).startswith(f"{path}:{where}: {message}")
+
+
+@pytest.mark.parametrize(("text", "monitor"), [
+    ("monitor: {input: hdmi1, model: DELL U2415}\n", MonitorSpec(0x11, "DELL U2415")),
+    ("monitor: {input: DP2, serial: 7MT0167B2YNL, bus: /dev/i2c-4}\n",
+     MonitorSpec(0x10, None, "7MT0167B2YNL", "/dev/i2c-4")),
+    ("monitor:\n  input: 0x1b\n", MonitorSpec(0x1B)),
+])
+def test_monitor_part(tmp_path: Path, text: str, monitor: MonitorSpec) -> None:
+    mode, _ = load_mode(mode_file(tmp_path, text))
+    assert mode.monitor == monitor
+
+
+@pytest.mark.parametrize(("text", "where", "message"), [
+    ("monitor: {input: hdmi3}\n", "1:18", "unknown monitor input 'hdmi3' (did you mean 'hdmi2'?)"),
+    ("monitor: {input: usb-c}\n", "1:18", "unknown monitor input 'usb-c' (hdmi1, hdmi2, dp1"),
+    ("monitor: {input: 0x100}\n", "1:18", "monitor input 0x100 is out of range"),
+    ("monitor: {model: X}\n", "1:10", "monitor needs 'input'"),
+    ("monitor: {input: dp1, bus: /dev/cec0}\n", "1:28", "'/dev/cec0' is not an I2C bus"),
+])
+def test_monitor_errors(tmp_path: Path, text: str, where: str, message: str) -> None:
     path = mode_file(tmp_path, text)
     with pytest.raises(ConfigError) as caught:
         load_mode(path)
