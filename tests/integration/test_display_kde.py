@@ -8,13 +8,13 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from wayland_fixtures import HeadlessKwin
 
 from modeswitch.backends.display.kde import KscreenBackend
 from modeswitch.backends.display.session import SessionDisplay
 from modeswitch.errors import BackendError, PlanError
 from modeswitch.model import OutputSetting, Step, StepKind
 from modeswitch.planner.display import plan_display
+from modeswitch.sandbox.compositors import HeadlessKwin
 
 TV = (OutputSetting("Virtual-1", mode="1920x1080", primary=True, right_of="Virtual-0"),)
 DESK = (OutputSetting("Virtual-1", enabled=False), OutputSetting("Virtual-0", primary=True))
@@ -28,7 +28,7 @@ def kwin() -> Iterator[HeadlessKwin]:
 
 def layout(compositor: HeadlessKwin) -> dict[str, Any]:
     """name → (enabled, x, y, priority) from kscreen-doctor -j; a disabled output's place is moot."""
-    outputs: list[dict[str, Any]] = compositor.doctor()["outputs"]  # type: ignore[assignment]
+    outputs: list[dict[str, Any]] = compositor.doctor()["outputs"]
     return {o["name"]: (True, o["pos"]["x"], o["pos"]["y"], o["priority"]) if o["enabled"] else (False,)
             for o in outputs}
 

@@ -1,4 +1,4 @@
-"""Real headless Wayland compositors for the display backends' tests.
+"""Real headless Wayland compositors for the display backends' tests and benchmark.
 
 HeadlessSway: sway 1.7 on wlroots' headless backend (no GPU, no input devices, pixman
 renderer, no Xwayland), outputs added with `swaymsg create_output`. sway refuses to run as
@@ -18,8 +18,10 @@ import shutil
 import subprocess
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 from types import TracebackType
+from typing import Any
 
 START_TIMEOUT = 30.0  # a guard against a hang, not a speed expectation
 STOP_TIMEOUT = 10.0
@@ -46,10 +48,10 @@ def _stop(process: subprocess.Popen[bytes] | None) -> None:
         process.wait()
 
 
-def _wait_for(check: object, what: str, log: Path) -> None:
+def _wait_for(check: Callable[[], bool], what: str, log: Path) -> None:
     deadline = time.monotonic() + START_TIMEOUT
     while time.monotonic() < deadline:
-        if check():  # type: ignore[operator]
+        if check():
             return
         time.sleep(0.05)
     raise RuntimeError(f"{what} did not start:\n{log.read_text(errors='replace')[-3000:]}")
@@ -197,7 +199,7 @@ class HeadlessKwin:
     def _outputs(self) -> int:
         return len(self.doctor().get("outputs", [])) if self._process and self._process.poll() is None else -1
 
-    def doctor(self) -> dict[str, object]:
+    def doctor(self) -> dict[str, Any]:
         """`kscreen-doctor -j`: the independent view the tests compare against."""
         done = subprocess.run(["kscreen-doctor", "-j"], env={**self.env, "QT_QPA_PLATFORM": "wayland"},
                               capture_output=True, text=True)
