@@ -8,7 +8,7 @@ import asyncio
 import sys
 from typing import Any
 
-COMMANDS = ("doctor", "init", "events")
+COMMANDS = ("doctor", "init", "events", "completion")
 
 
 def add_parsers(sub: Any) -> None:
@@ -27,6 +27,9 @@ def add_parsers(sub: Any) -> None:
     init.add_argument("--uri", default="qemu:///system", help="libvirt URI to look for domains (default %(default)s)")
     events = sub.add_parser("events", help="follow switches, state changes, triggers and reloads as they happen")
     events.add_argument("--json", action="store_true", help="one JSON object per line (for status bars)")
+    completion = sub.add_parser("completion", help="print the shell completion script (bash, zsh or fish)")
+    completion.add_argument("shell", nargs="?", choices=("bash", "zsh", "fish"))
+    completion.add_argument("--list-modes", action="store_true", help=argparse.SUPPRESS)
 
 
 def dispatch(args: argparse.Namespace) -> int:
@@ -42,7 +45,23 @@ def dispatch(args: argparse.Namespace) -> int:
         from modeswitch.paths import Paths
 
         return follow(Paths.from_environment().socket, args.json)
+    if args.command == "completion":
+        return _completion(args)
     raise AssertionError(args.command)
+
+
+def _completion(args: argparse.Namespace) -> int:
+    from modeswitch.cli import completion
+    from modeswitch.cli.main import build_parser
+    from modeswitch.errors import ModeswitchError
+
+    if args.list_modes:
+        sys.stdout.write("".join(f"{name}\n" for name in completion.list_modes(args.config)))
+        return 0
+    if args.shell is None:
+        raise ModeswitchError("which shell?", "modeswitch completion bash (or zsh, fish)")
+    sys.stdout.write(completion.script(args.shell, build_parser()))
+    return 0
 
 
 def _doctor(args: argparse.Namespace) -> int:
