@@ -4,7 +4,6 @@ that family), kept out of main.py so it only gains a hook."""
 from __future__ import annotations
 
 import argparse
-import asyncio
 import sys
 from typing import Any
 
@@ -71,6 +70,8 @@ def _doctor(args: argparse.Namespace) -> int:
 
     if args.resolution:
         parse_resolution(args.resolution)  # a typo is a one-line error before anything is probed
+    import asyncio  # not at import time: `status` loads this module and must stay fast
+
     findings = asyncio.run(doctor(Roots.from_environment(), args.config, args.resolution))
     sys.stdout.write(render_json(findings) if args.json else render_text(findings))
     return exit_code(findings)
