@@ -1,10 +1,12 @@
 """`modeswitch demo`: the whole job on an embedded default, with nothing installed or touched.
 
-A real disk-less VM on `qemu:///embed` (emulated USB keyboards stand in for two Xbox 360
-pads), a private PulseAudio with an "HDMI TV" and a "Desk speakers" sink and a playing
-stream, and a stand-in process for looking-glass-client. It validates generated mode files
-like a user's, runs desk → tv → desk through the same coordinator the daemon uses, prints each
-plan, each step's duration and the status after each switch, and removes everything it made.
+A real disk-less VM on `qemu:///embed` booting a tiny Debian-built Linux guest (emulated USB
+keyboards stand in for two Xbox 360 pads, and after each switch the guest's own kernel is
+asked, through its agent, which USB devices it sees), a private PulseAudio with an "HDMI TV"
+and a "Desk speakers" sink and a playing stream, and a stand-in process for
+looking-glass-client. It validates generated mode files like a user's, runs desk → tv → desk
+through the same coordinator the daemon uses, prints each plan, each step's duration and the
+status after each switch, and removes everything it made.
 """
 
 from __future__ import annotations
@@ -18,17 +20,21 @@ from modeswitch.backends.audio import PulseAudioBackend
 from modeswitch.backends.cec.backend import CecBackend
 from modeswitch.backends.ddc.backend import DdcBackend
 from modeswitch.backends.ddc.device import DdcMonitorLink
+from modeswitch.backends.guest import LibvirtGuestAgent
 from modeswitch.backends.hooks import HookRunner
 from modeswitch.backends.lookingglass import ViewerSupervisor
 from modeswitch.cli.render import print_outcome, print_plan
 from modeswitch.config.loader import load_config
 from modeswitch.coordinator import Coordinator
+from modeswitch.errors import ModeswitchError
 from modeswitch.history import HistoryLog
 from modeswitch.model import SeatState
 from modeswitch.paths import Paths
 from modeswitch.sandbox.cec_tv import StandInTv
 from modeswitch.sandbox.ddc_monitor import StandInMonitor, edid_block
 from modeswitch.sandbox.embedded_vm import EmbeddedVm
+from modeswitch.sandbox.guest_image import ensure_guest
+from modeswitch.sandbox.guest_view import complete, settled_guest_usb
 from modeswitch.sandbox.private_pulse import PrivatePulse
 from modeswitch.seat import BackendSet, Seat
 
@@ -36,6 +42,7 @@ HDMI_SINK = ("alsa_output.pci-0000_03_00.1.hdmi-stereo", "HDMI TV")
 DESK_SINK = ("alsa_output.usb-Generic_USB_Audio-00.analog-stereo", "Desk speakers")
 # A stand-in for looking-glass-client, which is not packaged here; its argv says what it is.
 VIEWER = [sys.executable, "-c", "import time; time.sleep(1e6)", "looking-glass-client stand-in"]
+GUEST_BOOT = 120.0  # seconds for the guest's agent to answer under TCG on a busy machine
 
 
 def demo_files(directory: Path, domain: str, uri: str, pulse_server: str) -> Path:
@@ -88,9 +95,12 @@ async def _demo() -> int:
               "a stand-in CEC bus with a TV in standby; a stand-in DDC/CI monitor showing hdmi1")
         with PrivatePulse([HDMI_SINK, DESK_SINK]) as pulse:
             pulse.play(DESK_SINK[0], name="demo music")
-            print("starting an embedded disk-less VM (qemu:///embed, TCG); 2 emulated USB keyboards "
-                  "stand in for Xbox 360 pads")
-            async with EmbeddedVm("modeswitch-demo", pads=2, start=False, parent=workdir) as vm:
+            print("building (or reusing the cached) tiny Linux guest from Debian packages")
+            guest = await asyncio.get_running_loop().run_in_executor(None, ensure_guest)
+            print(f"  kernel {guest.kernel}, initramfs {guest.initrd}")
+            print("starting an embedded disk-less VM (qemu:///embed, TCG) that boots it; 2 emulated USB "
+                  "keyboards stand in for Xbox 360 pads")
+            async with EmbeddedVm("modeswitch-demo", pads=2, start=False, parent=workdir, guest=guest) as vm:
                 config = load_config(demo_files(workdir, vm.domain, vm.uri, pulse.server), required=True)
                 print(f"config ok: modes {', '.join(sorted(config.modes))}")
                 backends = BackendSet(
@@ -100,14 +110,17 @@ async def _demo() -> int:
                     tv=CecBackend("/dev/cec0", opener=StandInTv().open),
                     monitor=_stand_in_monitor(),
                 )
+                agent = vm.agent()
                 try:
                     await backends.vm.connect()  # type: ignore[union-attr]
-                    return await _cycle(Seat(config, backends, HistoryLog(paths.history)))
+                    await agent.connect()
+                    return await _cycle(Seat(config, backends, HistoryLog(paths.history)), agent)
                 finally:
+                    await agent.close()
                     await backends.close()
 
 
-async def _cycle(seat: Seat) -> int:
+async def _cycle(seat: Seat, agent: LibvirtGuestAgent) -> int:
     coordinator = Coordinator(seat)
     _print_state(coordinator, await coordinator.sync_from_world())
     failures = 0
@@ -117,9 +130,25 @@ async def _cycle(seat: Seat) -> int:
         outcome = await coordinator.request(target, "demo")
         print_outcome(outcome)
         failures += not outcome.ok
-        _print_state(coordinator, await coordinator.observe())
+        state = await coordinator.observe()
+        _print_state(coordinator, state)
+        await _print_guest(agent, len(state.vm.usb) if state.vm else 0)
     print("\nhistory:", len(seat.history.tail(10)), "transitions recorded;", "cleaning up")
     return 0 if failures == 0 else 2
+
+
+async def _print_guest(agent: LibvirtGuestAgent, attached: int) -> None:
+    """What the guest's kernel itself lists on its USB bus: the pads arriving for real
+    (given the moment it needs to enumerate the `attached` devices libvirt reports)."""
+    try:
+        await agent.wait_ready(GUEST_BOOT)
+        devices = await settled_guest_usb(agent, complete(attached))
+    except ModeswitchError as exc:
+        print(f"  guest   cannot ask the guest: {exc}")
+        return
+    print(f"  guest   sees {len(devices)} USB device(s){':' if devices else ''}")
+    for device in devices:
+        print(f"            {device}")
 
 
 def _print_state(coordinator: Coordinator, state: SeatState) -> None:

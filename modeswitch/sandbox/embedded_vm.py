@@ -2,7 +2,9 @@
 
 `qemu:///embed?root=DIR` runs libvirt's QEMU driver inside this process, so nothing is
 installed, no daemon is needed and nothing outside DIR is touched. The VM has no disk and no
-video; it boots nothing, which is all a seat switch needs to see devices come and go.
+video. By default it boots nothing, which is all a seat switch needs to see devices come and
+go; given a `GuestImage` (sandbox/guest_image.py) it boots a tiny real Linux with
+qemu-guest-agent, so tests and the demo can ask the guest's own kernel what it received.
 Its "pads" are emulated USB keyboards (labelled as stand-ins in a sysfs-shaped tree), so
 they go through the same attach/detach path as real controllers on any machine.
 """
@@ -19,10 +21,12 @@ from typing import Any, TypeVar
 
 import libvirt
 
+from modeswitch.backends.guest import CHANNEL_XML, LibvirtGuestAgent
 from modeswitch.backends.libvirt.backend import LibvirtBackend
 from modeswitch.backends.libvirt.connection import EVENT_IMPL, VmEvent, ensure_event_loop
 from modeswitch.backends.usb_sysfs import FakeUsbDevice, SysfsUsbInventory, write_usb_tree
 from modeswitch.errors import BackendError
+from modeswitch.sandbox.guest_image import GuestImage
 from modeswitch.sandbox.stand_in_usb import StandInXml
 
 T = TypeVar("T")
@@ -40,18 +44,32 @@ def stand_in_pads(count: int) -> tuple[FakeUsbDevice, ...]:
                  for n in range(count))
 
 
-def domain_xml(name: str, emulator: str, usb_ports: int | None = None) -> str:
+def domain_xml(name: str, emulator: str, usb_ports: int | None = None, guest: GuestImage | None = None,
+               console: Path | None = None, agent_socket: Path | None = None) -> str:
+    """Disk-less q35. With `guest`, it boots that kernel and initramfs (256 MiB, which the
+    Debian kernel needs) and has the guest agent's channel and a serial console log. The
+    channel's socket path is given (`agent_socket`) because the one libvirt derives from a
+    nested temp root exceeds the 108 bytes a Unix socket path may have."""
     ports = f" ports='{usb_ports}'" if usb_ports else ""
+    boot, memory, extra = "", 64, ""
+    if guest is not None:
+        memory = 256
+        boot = (f"\n    <kernel>{guest.kernel}</kernel>\n    <initrd>{guest.initrd}</initrd>"
+                f"\n    <cmdline>{guest.cmdline}</cmdline>\n  ")
+        source = f"<source mode='bind' path='{agent_socket}'/>" if agent_socket else ""
+        extra = "\n    " + CHANNEL_XML.replace("\n", "").replace("<target", source + "<target")
+        if console is not None:
+            extra += f"\n    <serial type='file'><source path='{console}'/></serial>"
     return f"""<domain type='qemu'>
   <name>{name}</name>
-  <memory unit='MiB'>64</memory>
+  <memory unit='MiB'>{memory}</memory>
   <vcpu>1</vcpu>
-  <os><type arch='x86_64' machine='q35'>hvm</type></os>
+  <os><type arch='x86_64' machine='q35'>hvm</type>{boot}</os>
   <devices>
     <emulator>{emulator}</emulator>
     <controller type='usb' model='qemu-xhci'{ports}/>
     <video><model type='none'/></video>
-    <memballoon model='none'/>
+    <memballoon model='none'/>{extra}
   </devices>
 </domain>"""
 
@@ -77,8 +95,10 @@ class EmbeddedVm:
 
     def __init__(self, name: str = "modeswitch-demo", pads: int = 2, *, start: bool = True,
                  usb_ports: int | None = None, parent: Path | None = None,
-                 root: Path | None = None) -> None:
+                 root: Path | None = None, guest: GuestImage | None = None) -> None:
         self.domain, self._pads, self._start = name, pads, start
+        self.guest = guest
+        self._socket_dir: Path | None = None
         self._usb_ports, self._parent = usb_ports, parent
         self._own_root = root is None
         self.root = root or Path()
@@ -96,6 +116,21 @@ class EmbeddedVm:
     @property
     def _sys(self) -> Path:
         return self.root / f"sys-{self.domain}"
+
+    @property
+    def console_log(self) -> Path:
+        """The guest's serial console (kernel messages, /init's words), when it boots one."""
+        return self._sys / "console.log"
+
+    @property
+    def connection(self) -> libvirt.virConnect | None:
+        """The connection this VM was made on, for a guest agent to share (see
+        backends/guest.py: each embedded connection a process opens is a scarce resource)."""
+        return self._conn
+
+    def agent(self) -> LibvirtGuestAgent:
+        """A guest agent link on this VM's own connection; connect() it, close() it."""
+        return LibvirtGuestAgent(self.uri, self.domain, lambda: self._conn)
 
     def inventory(self) -> SysfsUsbInventory:
         return SysfsUsbInventory(self.sysfs)
@@ -117,7 +152,11 @@ class EmbeddedVm:
             (self.root / "etc" / "qemu.conf").write_text(QEMU_CONF)
             write_usb_tree(self.sysfs, stand_in_pads(self._pads))
             self._conn = conn = await self._run(_open, self.uri)
-            self._dom = await self._run(conn.defineXML, domain_xml(self.domain, emulator, self._usb_ports))
+            if self.guest is not None:
+                self._socket_dir = Path(tempfile.mkdtemp(prefix="msw-ga-"))
+            xml = domain_xml(self.domain, emulator, self._usb_ports, self.guest, self.console_log,
+                             self._socket_dir / "agent.sock" if self._socket_dir else None)
+            self._dom = await self._run(conn.defineXML, xml)
             if self._start:
                 await self.start()
         except BaseException:
@@ -134,6 +173,9 @@ class EmbeddedVm:
                 await self._run(conn.close)
         finally:
             shutil.rmtree(self.root if self._own_root else self._sys, ignore_errors=True)
+            if self._socket_dir is not None:
+                shutil.rmtree(self._socket_dir, ignore_errors=True)
+                self._socket_dir = None
 
     @staticmethod
     def _remove(dom: libvirt.virDomain) -> None:

@@ -1,0 +1,229 @@
+"""A tiny real Linux guest for the embedded VM, built from Debian packages only.
+
+A VM that boots nothing can only tell what libvirt believes it holds. This guest is a Debian
+kernel plus an initramfs with a static busybox, the modules for xHCI, USB HID, evdev and
+virtio-serial, and qemu-guest-agent: enough for tests and the demo to ask a real kernel which
+USB devices and input nodes it sees, and to run programs in it through the agent.
+
+Everything comes from the package registry (`apt-get download` + `dpkg-deb -x`); the agent's
+shared libraries are the ones `ldd` lists, taken from this machine (QEMU depends on the same
+Debian packages). The result is cached under `$XDG_CACHE_HOME/modeswitch/guest-<hash>`, where
+the hash covers the package versions apt would fetch and this module's recipe, so a new kernel
+upload or a changed /init builds a new guest and an unchanged one is reused.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import gzip
+import hashlib
+import json
+import os
+import re
+import shutil
+import subprocess
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from modeswitch.errors import BackendError
+
+RECIPE_VERSION = 1
+KERNEL_META = "linux-image-amd64"  # the -cloud- flavour has no USB at all
+STATIC_PACKAGES = ("busybox-static", "qemu-guest-agent")
+AGENT_CHANNEL = "org.qemu.guest_agent.0"
+# Insmod order matters (dependencies); /init still loops a few passes to be forgiving.
+MODULES = ("usb-common", "usbcore", "xhci-hcd", "xhci-pci", "hid", "usbhid", "hid-generic", "evdev",
+           "virtio_ring", "virtio", "virtio_pci_legacy_dev", "virtio_pci_modern_dev", "virtio_pci",
+           "virtio_console")
+CMDLINE = "console=ttyS0 panic=-1 quiet loglevel=3"
+
+INIT = """#!/bin/busybox sh
+/bin/busybox --install -s
+export PATH=/bin:/sbin:/usr/bin:/usr/sbin
+mount -t proc proc /proc
+mount -t sysfs sys /sys
+mount -t devtmpfs dev /dev
+for pass in 1 2 3; do
+  for m in @MODULES@; do
+    [ -e /sys/module/$(echo $m | tr - _) ] || insmod /lib/modules/$m.ko 2>/dev/null
+  done
+done
+mkdir -p /var/run /tmp /run
+port=""
+while [ -z "$port" ]; do
+  for f in /sys/class/virtio-ports/vport*/name; do
+    [ "$(cat $f 2>/dev/null)" = "@CHANNEL@" ] && port=$(basename $(dirname $f))
+  done
+  [ -n "$port" ] || sleep 0.1
+done
+echo "modeswitch guest: agent on /dev/$port"
+while true; do
+  qemu-ga -m virtio-serial -p /dev/$port -f /tmp/qga.pid -t /tmp
+  sleep 1
+done
+"""
+
+
+@dataclass(frozen=True)
+class GuestImage:
+    """What a domain needs to boot the guest: `<kernel>`, `<initrd>`, `<cmdline>`."""
+
+    kernel: Path
+    initrd: Path
+    cmdline: str = CMDLINE
+
+
+def cache_root(env: dict[str, str] | None = None) -> Path:
+    env = dict(os.environ) if env is None else env
+    base = env.get("XDG_CACHE_HOME") or str(Path(env.get("HOME") or Path.home()) / ".cache")
+    return Path(base) / "modeswitch"
+
+
+def _run(argv: list[str], cwd: Path | None = None) -> str:
+    try:
+        done = subprocess.run(argv, cwd=cwd, capture_output=True, text=True, check=False)
+    except FileNotFoundError:
+        raise BackendError(f"{argv[0]} is not installed", "run scripts/bootstrap") from None
+    if done.returncode != 0:
+        last = (done.stderr.strip().splitlines() or ["no output"])[-1]
+        raise BackendError(f"{' '.join(argv[:3])} failed: {last}", "is the Debian package index reachable?")
+    return done.stdout
+
+
+def resolve_packages(show: str) -> dict[str, str]:
+    """Package → version apt would download now, from one `apt-cache show` of the kernel meta
+    package and the others (the cache key follows new uploads). The meta package pins its
+    kernel with `Depends: linux-image-6.1.0-NN-amd64 (= VERSION)`."""
+    found: dict[str, str] = {}
+    for paragraph in show.strip().split("\n\n"):
+        name = re.search(r"^Package: (\S+)", paragraph, re.M)
+        version = re.search(r"^Version: (\S+)", paragraph, re.M)
+        if name is None or version is None:
+            continue
+        if name.group(1) == KERNEL_META:
+            kernel = re.search(r"^Depends: (linux-image-[^\s,(]+) \(= ([^)\s]+)\)", paragraph, re.M)
+            if kernel is None:
+                raise BackendError(f"cannot tell which kernel {KERNEL_META} depends on", "run apt-get update")
+            found[kernel.group(1)] = kernel.group(2)
+        else:
+            found[name.group(1)] = version.group(1)
+    missing = [p for p in STATIC_PACKAGES if p not in found]
+    if missing or len(found) != len(STATIC_PACKAGES) + 1:
+        raise BackendError(f"apt does not know {', '.join(missing) or KERNEL_META}", "run apt-get update")
+    return found
+
+
+def inputs() -> dict[str, object]:
+    """Everything the built guest depends on; its hash names the cache entry."""
+    show = _run(["apt-cache", "show", "--no-all-versions", KERNEL_META, *STATIC_PACKAGES])
+    return {"recipe": RECIPE_VERSION, "init": INIT, "modules": list(MODULES), "cmdline": CMDLINE,
+            "packages": resolve_packages(show)}
+
+
+def inputs_hash(spec: dict[str, object]) -> str:
+    return hashlib.sha256(json.dumps(spec, sort_keys=True).encode()).hexdigest()[:16]
+
+
+@contextmanager
+def _locked(path: Path) -> Iterator[None]:
+    """One build at a time per cache dir: parallel test runs wait for the first build."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        yield
+
+
+def ensure_guest(root: Path | None = None) -> GuestImage:
+    """The cached guest for the current inputs, building it first when it is missing."""
+    root = root or cache_root()
+    spec = inputs()
+    target = root / f"guest-{inputs_hash(spec)}"
+    image = GuestImage(target / "vmlinuz", target / "initrd.gz")
+    with _locked(root / "guest.lock"):
+        if not image.initrd.exists():
+            work = Path(tempfile.mkdtemp(prefix=".build-", dir=root))
+            try:
+                _build(spec, work)
+                (work / "inputs.json").write_text(json.dumps(spec, indent=1, sort_keys=True))
+                shutil.rmtree(target, ignore_errors=True)
+                work.rename(target)
+            finally:
+                shutil.rmtree(work, ignore_errors=True)
+    return image
+
+
+def _build(spec: dict[str, object], work: Path) -> None:
+    packages = spec["packages"]
+    assert isinstance(packages, dict)
+    debs, tree, initramfs = work / "debs", work / "tree", work / "initramfs"
+    for d in (debs, tree, initramfs):
+        d.mkdir()
+    # Root downloads into a private dir that the _apt user cannot enter: let apt know.
+    _run(["apt-get", "-q", "-o", "APT::Sandbox::User=root", "download",
+          *(f"{name}={version}" for name, version in packages.items())], cwd=debs)
+    for deb in sorted(debs.glob("*.deb")):
+        _run(["dpkg-deb", "-x", str(deb), str(tree)])
+    kernels = sorted((tree / "boot").glob("vmlinuz-*"))
+    if not kernels:
+        raise BackendError("the kernel package has no /boot/vmlinuz-*")
+    shutil.copy2(kernels[0], work / "vmlinuz")
+    _fill_initramfs(tree, initramfs)
+    _pack(initramfs, work / "initrd.gz")
+    shutil.rmtree(debs)
+    shutil.rmtree(tree)
+    shutil.rmtree(initramfs)
+
+
+def _fill_initramfs(tree: Path, out: Path) -> None:
+    for d in ("bin", "sbin", "usr/bin", "usr/sbin", "proc", "sys", "dev", "tmp", "lib/modules"):
+        (out / d).mkdir(parents=True, exist_ok=True)
+    shutil.copy2(tree / "bin" / "busybox", out / "bin" / "busybox")
+    agent = tree / "usr" / "sbin" / "qemu-ga"
+    shutil.copy2(agent, out / "usr" / "sbin" / "qemu-ga")
+    for lib in shared_libraries(agent):
+        dest = out / lib.relative_to("/")
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(lib.resolve(), dest)
+    for name in MODULES:
+        shutil.copy2(_module(tree, name), out / "lib" / "modules" / f"{name}.ko")
+    init = INIT.replace("@MODULES@", " ".join(MODULES)).replace("@CHANNEL@", AGENT_CHANNEL)
+    (out / "init").write_text(init)
+    (out / "init").chmod(0o755)
+
+
+def _module(tree: Path, name: str) -> Path:
+    """Module file names use - or _ inconsistently; modprobe treats them alike, so do we."""
+    wanted = name.replace("-", "_")
+    for path in (tree / "lib" / "modules").rglob("*.ko"):
+        if path.stem.replace("-", "_") == wanted:
+            return path
+    raise BackendError(f"the kernel package has no module {name}.ko")
+
+
+def shared_libraries(binary: Path) -> list[Path]:
+    """Absolute library paths `ldd` resolves for the binary, the loader included."""
+    found = []
+    for line in _run(["ldd", str(binary)]).splitlines():
+        match = re.search(r"(/\S+)", line.split("=>")[-1])
+        if match:
+            found.append(Path(match.group(1)))
+    if not found:
+        raise BackendError(f"ldd lists no libraries for {binary}")
+    return found
+
+
+def _pack(directory: Path, out: Path) -> None:
+    """cpio newc, gzip: the format the kernel unpacks as its initramfs."""
+    names = sorted(str(p.relative_to(directory)) for p in directory.rglob("*"))
+    try:
+        done = subprocess.run(["cpio", "-o", "-H", "newc", "--quiet"], cwd=directory,
+                              input="\n".join(names).encode(), capture_output=True, check=False)
+    except FileNotFoundError:
+        raise BackendError("cpio is not installed", "apt install cpio (scripts/bootstrap does)") from None
+    if done.returncode != 0:
+        raise BackendError(f"cpio failed: {done.stderr.decode(errors='replace').strip()}")
+    with gzip.open(out, "wb", compresslevel=6) as packed:
+        packed.write(done.stdout)

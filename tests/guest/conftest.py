@@ -1,0 +1,49 @@
+"""Session fixtures: one real Linux guest, booted once and shared by the tests that need it.
+
+Booting the guest under TCG takes seconds; every test that only attaches, detaches and looks
+from inside shares this one VM and leaves it as it found it (no stand-in attached).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from helpers import run, shared_root
+
+from modeswitch.backends.guest import LibvirtGuestAgent
+from modeswitch.sandbox.embedded_vm import EmbeddedVm
+from modeswitch.sandbox.guest_image import GuestImage, ensure_guest
+
+BOOT_GUARD = 180.0  # seconds for the guest to boot on a loaded 2-core machine; a hang guard
+GUEST_PADS = 2
+
+
+@pytest.fixture(scope="session")
+def guest_image() -> GuestImage:
+    return ensure_guest()
+
+
+class BootedGuest:
+    """A running embedded VM with the real guest, and an agent link that answered."""
+
+    def __init__(self, vm: EmbeddedVm, agent: LibvirtGuestAgent) -> None:
+        self.vm, self.agent = vm, agent
+
+
+@pytest.fixture(scope="session")
+def booted_guest(guest_image: GuestImage) -> Iterator[BootedGuest]:
+    vm = EmbeddedVm("modeswitch-guest", pads=GUEST_PADS, root=shared_root(), guest=guest_image)
+    run(vm.__aenter__())
+    agent = vm.agent()
+    try:
+        run(agent.connect())
+        try:
+            run(agent.wait_ready(BOOT_GUARD))
+        except Exception as exc:
+            console = vm.console_log.read_text(errors="replace")[-3000:] if vm.console_log.exists() else ""
+            raise AssertionError(f"the guest never answered: {exc}\nconsole:\n{console}") from None
+        yield BootedGuest(vm, agent)
+    finally:
+        run(agent.close())
+        run(vm.__aexit__(None, None, None))
