@@ -58,11 +58,21 @@ def parse_usb_listing(text: str) -> tuple[GuestUsb, ...]:
             continue
         devpath, ids, name, nodes = parts
         vendor, _, product = ids.partition(":")
+        if not (_hex(vendor) and _hex(product)):
+            continue  # read while the kernel was still setting the device up (or taking it down)
         words = nodes.split()
         found.append(GuestUsb(devpath, int(vendor, 16), int(product, 16), name,
                               tuple(w for w in words if not w.endswith("!")),
                               tuple(w[:-1] for w in words if w.endswith("!"))))
     return tuple(sorted(found, key=lambda d: d.devpath))
+
+
+def _hex(text: str) -> bool:
+    try:
+        int(text, 16)
+    except ValueError:
+        return False
+    return True
 
 
 async def guest_usb(agent: GuestAgent, timeout: float = 30.0) -> tuple[GuestUsb, ...]:

@@ -93,7 +93,7 @@ LISTING = """\
 
 
 def test_usb_listing_parses_nodes_and_missing_nodes() -> None:
-    devices = parse_usb_listing(LISTING + "garbage line\n")
+    devices = parse_usb_listing(LISTING + "garbage line\n1-3|:|QEMU USB Keyboard|\n")
     assert devices == (
         GuestUsb("1-1", 0x0627, 0x0001, "QEMU USB Keyboard", ("event2",), ("event5",)),
         GuestUsb("1-2", 0x0627, 0x0001, "QEMU USB Keyboard", ("event3",)),
