@@ -95,8 +95,10 @@ class EmbeddedVm:
 
     def __init__(self, name: str = "modeswitch-demo", pads: int = 2, *, start: bool = True,
                  usb_ports: int | None = None, parent: Path | None = None,
-                 root: Path | None = None, guest: GuestImage | None = None) -> None:
+                 root: Path | None = None, guest: GuestImage | None = None,
+                 emulator: str | None = None) -> None:
         self.domain, self._pads, self._start = name, pads, start
+        self._emulator = emulator  # a wrapper around QEMU (e.g. one that preloads umockdev)
         self.guest = guest
         self._socket_dir: Path | None = None
         self._usb_ports, self._parent = usb_ports, parent
@@ -141,7 +143,7 @@ class EmbeddedVm:
                               usb_xml=StandInXml(self.inventory()), **options)
 
     async def __aenter__(self) -> EmbeddedVm:
-        emulator = shutil.which("qemu-system-x86_64")
+        emulator = self._emulator or shutil.which("qemu-system-x86_64")
         if emulator is None:
             raise BackendError("qemu-system-x86_64 is not installed", "apt install qemu-system-x86")
         ensure_event_loop(EVENT_IMPL)

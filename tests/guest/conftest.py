@@ -12,6 +12,7 @@ import pytest
 from helpers import run, shared_root
 
 from modeswitch.backends.guest import LibvirtGuestAgent
+from modeswitch.backends.libvirt.backend import LibvirtBackend
 from modeswitch.sandbox.embedded_vm import EmbeddedVm
 from modeswitch.sandbox.guest_image import GuestImage, ensure_guest
 
@@ -27,8 +28,8 @@ def guest_image() -> GuestImage:
 class BootedGuest:
     """A running embedded VM with the real guest, and an agent link that answered."""
 
-    def __init__(self, vm: EmbeddedVm, agent: LibvirtGuestAgent) -> None:
-        self.vm, self.agent = vm, agent
+    def __init__(self, vm: EmbeddedVm, agent: LibvirtGuestAgent, backend: LibvirtBackend) -> None:
+        self.vm, self.agent, self.backend = vm, agent, backend
 
 
 @pytest.fixture(scope="session")
@@ -36,14 +37,17 @@ def booted_guest(guest_image: GuestImage) -> Iterator[BootedGuest]:
     vm = EmbeddedVm("modeswitch-guest", pads=GUEST_PADS, root=shared_root(), guest=guest_image)
     run(vm.__aenter__())
     agent = vm.agent()
+    backend = vm.backend()  # one for the session: each embedded connection is scarce
     try:
         run(agent.connect())
+        run(backend.connect())
         try:
             run(agent.wait_ready(BOOT_GUARD))
         except Exception as exc:
             console = vm.console_log.read_text(errors="replace")[-3000:] if vm.console_log.exists() else ""
             raise AssertionError(f"the guest never answered: {exc}\nconsole:\n{console}") from None
-        yield BootedGuest(vm, agent)
+        yield BootedGuest(vm, agent, backend)
     finally:
+        run(backend.close())
         run(agent.close())
         run(vm.__aexit__(None, None, None))
