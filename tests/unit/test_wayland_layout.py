@@ -10,7 +10,7 @@ from modeswitch.backends.display.gnome import parse_state
 from modeswitch.backends.display.kde import arguments, parse_config
 from modeswitch.backends.display.layout import Head, arrange, changed, observation, parse_size
 from modeswitch.backends.display.session import DisplaySession, detect_session
-from modeswitch.backends.display.sway import commands, encode, parse_outputs
+from modeswitch.backends.display.sway import commands, encode, parse_outputs, pinned
 from modeswitch.errors import BackendError
 from modeswitch.model import OutputSetting
 
@@ -136,3 +136,14 @@ def test_kscreen_doctor_json_captured_from_kwin_5_27() -> None:
         "output.Virtual-1.enable", "output.Virtual-1.mode.0", "output.Virtual-1.position.0,0",
         "output.Virtual-1.priority.1"]
     assert arguments([Head("Virtual-1", False)], modes) == ["output.Virtual-1.disable"]
+
+
+def test_sway_pins_every_lit_output() -> None:
+    """sway re-places outputs without a configured position when another moves: pin them all."""
+    desk, tv = Head("HEADLESS-1", True, 1280, 720), Head("HEADLESS-2", True, 1920, 1080, 1280)
+    after = arrange([desk, tv], [OutputSetting("HEADLESS-2", mode="1280x720", right_of="HEADLESS-1")])
+    assert commands(pinned([desk, tv], after)) == (
+        "output HEADLESS-1 enable mode 1280x720 position 0 0; output HEADLESS-2 enable mode 1280x720 position 1280 0")
+    dark = Head("HEADLESS-3", False)
+    assert pinned([desk, dark], [desk, dark]) == [desk]  # an output that stays dark is not touched
+    assert pinned([desk, tv], [desk, Head("HEADLESS-2", False)]) == [desk, Head("HEADLESS-2", False)]

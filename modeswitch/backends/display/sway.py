@@ -27,6 +27,8 @@ MAGIC = b"i3-ipc"
 RUN_COMMAND, GET_OUTPUTS = 0, 3
 _HEADER = struct.Struct("=6sII")
 _TIMEOUT = 10.0
+_SETTLE = 1.0  # how long a change may take to show (a frame or two); a refusal costs this once
+_SETTLE_POLL = 0.02
 
 
 def encode(kind: int, payload: str = "") -> bytes:
@@ -62,14 +64,22 @@ def commands(heads: Sequence[Head]) -> str:
     return "; ".join(parts)
 
 
+def pinned(before: Sequence[Head], after: Sequence[Head]) -> list[Head]:
+    """Every lit output with its place, and the outputs that go dark. sway re-places outputs
+    that have no configured position when another one moves, so all lit ones are pinned."""
+    old = {head.name: head for head in before}
+    return [h for h in after if h.enabled or old.get(h.name, h).enabled]
+
+
 class SwayBackend:
     """Observes and sets sway's outputs over the IPC socket `socket` (else $SWAYSOCK of `env`)."""
 
     kinds = frozenset({StepKind.DISPLAY})
 
     def __init__(self, socket: str | None = None, *, env: Mapping[str, str] | None = None,
-                 timeout: float = _TIMEOUT) -> None:
+                 timeout: float = _TIMEOUT, settle: float = _SETTLE) -> None:
         self.socket = socket
+        self.settle = settle
         self.env = env
         self.timeout = timeout
 
@@ -87,16 +97,26 @@ class SwayBackend:
         before = await self.heads()
         seen = observation(before, primary_supported=False)
         _check(wanted, seen)
-        todo = changed(before, arrange(before, [o for o in wanted if not satisfied(o, _current(seen, o))]))
-        if not todo:
+        target = arrange(before, [o for o in wanted if not satisfied(o, _current(seen, o))])
+        if not changed(before, target):
             return
-        await self._run(commands(todo))
-        after = observation(await self.heads(), primary_supported=False)
-        refused = [o.output for o in wanted if not satisfied(o, _current(after, o))]
+        await self._run(commands(pinned(before, target)))
+        refused = await self._refused(wanted)
         if refused:
-            await self._run(commands(changed(await self.heads(), before)))
+            await self._run(commands(pinned(await self.heads(), before)))
             raise BackendError(f"sway did not apply the layout for {', '.join(refused)}; it was put back",
                                "see sway's log; on headless sway 1.7 outputs cannot be disabled")
+
+    async def _refused(self, wanted: Sequence[OutputSetting]) -> list[str]:
+        """Outputs not yet as wanted. sway may commit a new mode with the next frame, after
+        its IPC reply, so the layout is read back a few times within `settle` seconds."""
+        deadline = asyncio.get_running_loop().time() + self.settle
+        while True:
+            after = observation(await self.heads(), primary_supported=False)
+            refused = [o.output for o in wanted if not satisfied(o, _current(after, o))]
+            if not refused or asyncio.get_running_loop().time() >= deadline:
+                return refused
+            await asyncio.sleep(_SETTLE_POLL)
 
     async def _run(self, payload: str) -> None:
         replies = await self._ask(RUN_COMMAND, payload)
