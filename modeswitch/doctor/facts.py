@@ -42,6 +42,7 @@ class Facts:
     viewer_path: str | None
     unit_enabled: CommandResult
     unit_active: CommandResult
+    notifications: CommandResult = CommandResult(None, error="not asked")  # the server's name and version
     resolution: tuple[int, int] = (1920, 1080)
     resolution_source: str = "default"
     shipped_rules: str | None = None

@@ -124,3 +124,26 @@ async def probe_audio(server: str | None) -> AudioObservation:
         return await backend.observe()
     finally:
         await backend.close()
+
+
+async def probe_notifications(bus: str = "SESSION") -> CommandResult:
+    """GetServerInformation on the session bus: the name and version of the server that
+    would show modeswitch's notifications, or why there is none."""
+    from jeepney import new_method_call
+    from jeepney.io.asyncio import open_dbus_router
+    from jeepney.wrappers import DBusErrorResponse, unwrap_msg
+
+    from modeswitch.backends.notifications import NOTIFICATIONS
+
+    try:
+        async with open_dbus_router(bus) as router:
+            reply = await asyncio.wait_for(router.send_and_get_reply(
+                new_method_call(NOTIFICATIONS, "GetServerInformation")), COMMAND_TIMEOUT)
+            name, vendor, version, _spec = unwrap_msg(reply)
+    except KeyError:
+        return CommandResult(None, error="no session bus (DBUS_SESSION_BUS_ADDRESS is not set)")
+    except DBusErrorResponse as exc:
+        return CommandResult(None, error=f"no notification server on the session bus ({exc.name})")
+    except (OSError, ValueError, TimeoutError) as exc:
+        return CommandResult(None, error=f"the session bus does not answer ({type(exc).__name__}: {exc})")
+    return CommandResult(0, f"{name} {version} ({vendor})")

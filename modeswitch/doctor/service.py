@@ -1,4 +1,5 @@
-"""The systemd user unit: installed, enabled, running."""
+"""The session around the daemon: the systemd user unit (installed, enabled, running) and the
+notification server that shows what a switch did."""
 
 from __future__ import annotations
 
@@ -10,6 +11,21 @@ INSTALL_FIX = ("modeswitch systemd-unit --install && systemctl --user daemon-rel
 
 
 def checks(facts: Facts) -> list[Finding]:
+    return [*_unit(facts), _notifications(facts)]
+
+
+def _notifications(facts: Facts) -> Finding:
+    if not facts.config.notifications:
+        return ok("notifications", "desktop notifications are off (notifications.enabled: false)")
+    server = facts.notifications
+    if server.error is not None:
+        return warn("notifications", f"switches will not be announced on the desktop: {server.error}",
+                    "run a notification server in your session (your desktop's own, or dunst / mako), "
+                    "or set notifications: {enabled: false} in config.yaml")
+    return ok("notifications", f"notification server: {server.output}")
+
+
+def _unit(facts: Facts) -> list[Finding]:
     unit = facts.roots.config_home / "systemd" / "user" / "modeswitch.service"
     if not unit.exists():
         return [warn("systemd.unit", f"{unit} is not installed", INSTALL_FIX)]

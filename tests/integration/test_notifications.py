@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import subprocess
 from collections.abc import Iterator
 
 import pytest
@@ -76,3 +77,23 @@ def test_the_notifier_on_the_bus_and_without_one(server: NotificationServer,
         assert asyncio.run(send("unix:path=/nonexistent/bus")) == 0
     warnings = [r.getMessage() for r in caplog.records]
     assert len(warnings) == 1 and "desktop notification not shown" in warnings[0]  # once per outage
+
+
+def test_doctor_asks_the_session_bus_for_the_server(server: NotificationServer) -> None:
+    from modeswitch.doctor.probes import probe_notifications
+
+    found = asyncio.run(probe_notifications(server.address))
+    assert found.error is None and found.output.startswith("dunst ")
+    absent = asyncio.run(probe_notifications("unix:path=/nonexistent/bus"))
+    assert absent.output == "" and "session bus does not answer" in (absent.error or "")
+    bus = subprocess.Popen(["dbus-daemon", "--session", "--print-address=1", "--nofork", "--nopidfile"],
+                           stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    try:
+        assert bus.stdout is not None
+        empty = asyncio.run(probe_notifications(bus.stdout.readline().strip()))
+    finally:
+        bus.terminate()
+        bus.wait(timeout=30)
+    # the bus may try to start one by D-Bus activation (dunst installs a .service file), which fails
+    # here without a display: ServiceUnknown or Spawn.ChildSignaled, a "no server" either way
+    assert (empty.error or "").startswith("no notification server on the session bus (org.freedesktop.DBus.Error.")

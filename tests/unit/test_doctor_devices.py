@@ -90,18 +90,36 @@ def test_libvirt_read_only_and_unreachable(tmp_path: Path) -> None:
     assert statuses(missing)[-1] == ("libvirt.domain", Status.FAIL)
 
 
+def unit(findings: list[Finding]) -> list[Finding]:
+    return [f for f in findings if f.check == "systemd.unit"]
+
+
 def test_user_unit_states(tmp_path: Path) -> None:
     machine = Machine(tmp_path).build()
-    assert statuses(service.checks(machine.facts())) == [("systemd.unit", Status.OK)]
-    disabled = service.checks(machine.facts(unit_enabled=CommandResult(1, "disabled")))
+    assert statuses(unit(service.checks(machine.facts()))) == [("systemd.unit", Status.OK)]
+    disabled = unit(service.checks(machine.facts(unit_enabled=CommandResult(1, "disabled"))))
     assert disabled[0].status is Status.WARN and "disabled" in disabled[0].message
-    failed = service.checks(machine.facts(unit_active=CommandResult(3, "failed")))
+    failed = unit(service.checks(machine.facts(unit_active=CommandResult(3, "failed"))))
     assert failed[0].status is Status.WARN and "journalctl" in (failed[0].fix or "")
-    no_manager = service.checks(machine.facts(unit_enabled=CommandResult(
-        1, "Failed to connect to bus: No medium found")))
+    no_manager = unit(service.checks(machine.facts(unit_enabled=CommandResult(
+        1, "Failed to connect to bus: No medium found"))))
     assert no_manager[0].status is Status.WARN and "cannot be asked" in no_manager[0].message
     (machine.root / "home" / ".config" / "systemd" / "user" / "modeswitch.service").unlink()
-    assert "not installed" in service.checks(machine.facts())[0].message
+    assert "not installed" in unit(service.checks(machine.facts()))[0].message
+
+
+def test_notification_server(tmp_path: Path) -> None:
+    machine = Machine(tmp_path).build()
+    def notices(result: CommandResult) -> Finding:
+        return next(f for f in service.checks(machine.facts(notifications=result)) if f.check == "notifications")
+
+    shown = notices(CommandResult(0, "dunst 1.9.0 (knopwob)"))
+    assert (shown.status, shown.message) == (Status.OK, "notification server: dunst 1.9.0 (knopwob)")
+    missing = notices(CommandResult(None, error="no session bus (DBUS_SESSION_BUS_ADDRESS is not set)"))
+    assert missing.status is Status.WARN and "enabled: false" in (missing.fix or "")
+    machine.write("cfg/config.yaml", "notifications:\n  enabled: false\n")
+    off = notices(CommandResult(None, error="off"))
+    assert off.status is Status.OK and "off" in off.message
 
 
 def test_report_renders_and_exit_code_counts_only_failures(tmp_path: Path) -> None:
