@@ -8,13 +8,14 @@ USB event, a status request). Between those nothing here runs.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, Iterable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
 from modeswitch.backends.usb_sysfs import GAMEPAD
 from modeswitch.model import SeatState, UsbDevice, VmObservation
+from modeswitch.triggers.usb.hid import BadDescriptor, HidLayout, parse_descriptor
 from modeswitch.triggers.usb.mapper import KNOWN, UNREADABLE
 from modeswitch.triggers.usb.reader import ButtonSink, SourceOpener, UsbmonPads, VmPad
 from modeswitch.triggers.usb.sources import open_source
@@ -24,10 +25,13 @@ NOT_READABLE = "not readable"
 FIX_EVDEV = "sudo modeswitch udev-rules --install (gives the seat's user read access to pads)"
 
 Observe = Callable[[], Awaitable[SeatState]]
+SYSFS_USB = Path("/sys/bus/usb/devices")
 
 
-def pads_in_vm(vm: VmObservation | None, host_usb: Iterable[UsbDevice]) -> list[VmPad]:
-    """USB devices the VM holds that are pads: by the host inventory's verdict or known ids."""
+def pads_in_vm(vm: VmObservation | None, host_usb: Iterable[UsbDevice],
+               layouts: Mapping[tuple[int, int], HidLayout] | None = None) -> list[VmPad]:
+    """USB devices the VM holds that are pads: by the host inventory's verdict or known ids;
+    a generic HID pad comes with the layout read while the host had it."""
     if vm is None:
         return []
     inventory = {(d.bus, d.device): d for d in host_usb}
@@ -38,7 +42,8 @@ def pads_in_vm(vm: VmObservation | None, host_usb: Iterable[UsbDevice]) -> list[
         host = inventory.get((held.bus, held.device))
         ids = (held.vendor, held.product)
         if (host is not None and host.kind == GAMEPAD) or ids in KNOWN or ids in UNREADABLE:
-            pads.append(VmPad(held.bus, held.device, held.vendor, held.product, host.name if host else ""))
+            pads.append(VmPad(held.bus, held.device, held.vendor, held.product, host.name if host else "",
+                              (layouts or {}).get(ids)))
     return pads
 
 
@@ -58,27 +63,52 @@ def host_rows(evdev: Sequence[Any], host_usb: Iterable[UsbDevice],
     return rows
 
 
+def read_layout(sysfs: Path, device: UsbDevice) -> HidLayout | None:
+    """The HID report descriptor of a pad the host drives (gone once the VM has claimed it)."""
+    for path in sorted(sysfs.glob(f"{device.port}:*/*/report_descriptor")):
+        try:
+            return parse_descriptor(path.read_bytes())
+        except (OSError, BadDescriptor):
+            continue
+    return None
+
+
 class VmPadFollower:
-    def __init__(self, usbmon: UsbmonPads, observe: Observe) -> None:
+    def __init__(self, usbmon: UsbmonPads, observe: Observe, sysfs: Path = SYSFS_USB) -> None:
         self.usbmon = usbmon
         self._observe = observe
+        self._sysfs = sysfs
         self._seen: SeatState | None = None
+        self._layouts: dict[tuple[int, int], HidLayout] = {}
 
     @classmethod
     def build(cls, root: Path, threshold: float, sink: ButtonSink, observe: Observe,
-              opener: SourceOpener = open_source) -> VmPadFollower:
-        return cls(UsbmonPads(root, threshold, sink, opener), observe)
+              opener: SourceOpener = open_source, sysfs: Path = SYSFS_USB) -> VmPadFollower:
+        return cls(UsbmonPads(root, threshold, sink, opener), observe, sysfs)
 
     async def refresh(self) -> None:
         self.follow(await self._observe())
 
     def follow(self, seen: SeatState) -> None:
         self._seen = seen
-        self.usbmon.follow(pads_in_vm(seen.vm, seen.host_usb), asyncio.get_running_loop())
+        self._learn_layouts(seen)
+        self.usbmon.follow(pads_in_vm(seen.vm, seen.host_usb, self._layouts), asyncio.get_running_loop())
+
+    def _learn_layouts(self, seen: SeatState) -> None:
+        """Generic HID pads on the host: keep their report layout for when they go to the VM."""
+        held = {(u.bus, u.device) for u in seen.vm.usb} if seen.vm is not None else set()
+        for device in seen.host_usb:
+            ids = (device.vendor, device.product)
+            if (device.kind != GAMEPAD or ids in self._layouts or ids in KNOWN or ids in UNREADABLE
+                    or (device.bus, device.device) in held):
+                continue
+            layout = read_layout(self._sysfs, device)
+            if layout is not None:
+                self._layouts[ids] = layout
 
     def describe(self, evdev: Sequence[Any]) -> list[dict[str, Any]]:
         seen = self._seen
-        in_vm = pads_in_vm(seen.vm, seen.host_usb) if seen is not None else []
+        in_vm = pads_in_vm(seen.vm, seen.host_usb, self._layouts) if seen is not None else []
         host = host_rows(evdev, seen.host_usb if seen is not None else (), in_vm)
         return host + self.usbmon.describe()
 

@@ -72,7 +72,19 @@ def records() -> list[tuple[float, bytes]]:
             out.append((t, pack_record(busnum=bus, devnum=device, event="S", ts=t, length=64)))
             out.append((t, pack_record(busnum=bus, devnum=device, data=report, ts=t)))
     out.append((t, pack_record(busnum=1, devnum=9, data=b"\x07\x07\x07", ts=t)))  # unknown device
+    # a generic HID pad: the capture holds its GET_DESCRIPTOR(Report) request and the reply
+    ask = struct.pack("<BBHHH", 0x81, 0x06, 0x2200, 0, len(PLAIN_HID))
+    out.append((t, pack_record(busnum=2, devnum=8, event="S", transfer=2, endpoint=0x80, setup=ask, urb_id=77,
+                               length=len(PLAIN_HID))))
+    out.append((t, pack_record(busnum=2, devnum=8, transfer=2, endpoint=0x80, data=PLAIN_HID, urb_id=77)))
+    for report in (bytes([0x00, 0x01]), bytes([0x00, 0x05]), bytes([0x00, 0x00])):  # hat up, down, released
+        t += 0.016
+        out.append((t, pack_record(busnum=2, devnum=8, data=report, ts=t)))
     return out
+
+
+# a gamepad collection without report IDs: 8 buttons, then an 8-bit hat 1..8 (0 = released)
+PLAIN_HID = bytes.fromhex("05010905a101050919012908150025017501950881020501093915012508750895018142c0")
 
 
 def pcap(packets: list[tuple[float, bytes]], nanos: bool = False, big: bool = False) -> bytes:
@@ -119,6 +131,8 @@ def test_every_protocol_is_recognised_with_its_changes(encode: object) -> None:
         assert sorted(got[(bus, device)][1][2:]) == sorted(EXPECTED_CHANGES[2:])
         assert got[(bus, device)][1][:2] == EXPECTED_CHANGES[:2]
     assert got[(1, 9)] == (None, [])
+    assert got[(2, 8)] == ("hid", [("BTN_DPAD_UP", 1), ("BTN_DPAD_UP", 0), ("BTN_DPAD_DOWN", 1),
+                                   ("BTN_DPAD_DOWN", 0)])
 
 
 def test_timestamps_come_from_the_file() -> None:
@@ -155,6 +169,7 @@ def test_cli_prints_per_device_and_one_line_on_bad_files(tmp_path: Path) -> None
     assert result.returncode == 0, result.stderr
     assert "bus 1 device 5 054c:09cc: dualshock4 (from the device descriptor)" in result.stdout
     assert "bus 2 device 7: switch-pro (from the report shape)" in result.stdout
+    assert "bus 2 device 8: hid (from the report descriptor)" in result.stdout
     assert "press  start (BTN_START)" in result.stdout
     assert "bus 1 device 9: protocol not recognised (1 report(s) of 3 bytes; first: 07 07 07)" in result.stdout
     bad = tmp_path / "bad.pcap"

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import os
+import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
 from modeswitch.cli.render import print_status
 from modeswitch.model import AttachedUsb, SeatState, UsbDevice, VmObservation
+from modeswitch.triggers.usb.monbin import pack_record
 from modeswitch.triggers.vmpads import VmPadFollower, describe_pads, host_rows, pads_in_vm
 
 
@@ -72,3 +75,48 @@ def test_status_lists_every_pad_with_its_source(tmp_path: Path, capsys) -> None:
     assert "pad:     pad one (045e:028e) usb 1.10: not readable" in out
     assert "pad:     ds4 (054c:09cc) /dev/input/event5: host evdev" in out
     assert "fix: load it: sudo modprobe usbmon" in out
+
+
+PLAIN_HID = bytes.fromhex("05010905a101050919012908150025017501950881020501093915012508750895018142c0")
+
+
+def test_a_generic_hid_pad_is_read_by_the_layout_learnt_on_the_host(tmp_path: Path) -> None:
+    """Its report descriptor is in sysfs only while the host drives it: learnt then, used in
+    the VM, where the pad's reports come through usbmon."""
+    sysfs, dev = tmp_path / "sys", tmp_path / "dev"
+    hid = sysfs / "3-2:1.0" / "0003:2DC8:9018.0007"
+    hid.mkdir(parents=True)
+    (hid / "report_descriptor").write_bytes(PLAIN_HID)
+    dev.mkdir()
+    os.mkfifo(dev / "usbmon3")
+    pad = UsbDevice(0x2DC8, 0x9018, 3, 5, "3-2", name="8BitDo in DInput mode", kind="gamepad")
+    on_host = SeatState(vm=VmObservation("w", True, "running"), host_usb=(pad,))
+    in_vm = SeatState(vm=VmObservation("w", True, "running", usb=(held(0x2DC8, 0x9018, 3, 5),)), host_usb=(pad,))
+    changes: list[tuple[str, str, int]] = []
+
+    async def scenario() -> list[dict[str, object]]:
+        states = [on_host, in_vm]
+
+        async def observe() -> SeatState:
+            return states.pop(0)
+
+        follower = VmPadFollower.build(dev, 0.5, lambda key, _label, b, v: changes.append((key, b, v)), observe,
+                                       sysfs=sysfs)
+        await follower.refresh()  # on the host: the layout is read
+        shutil.rmtree(sysfs)  # passed to the VM: the host's HID node is gone
+        await follower.refresh()
+        writer = os.open(dev / "usbmon3", os.O_WRONLY | os.O_NONBLOCK)
+        os.write(writer, pack_record(busnum=3, devnum=5, data=bytes([0x00, 0x01])))
+        for _ in range(500):
+            if changes:
+                break
+            await asyncio.sleep(0.01)
+        rows = follower.describe([])
+        follower.close()
+        os.close(writer)
+        return rows
+
+    rows = asyncio.run(scenario())
+    assert [(r["name"], r["source"], r.get("protocol")) for r in rows] == [
+        ("8BitDo in DInput mode", "usbmon (in VM)", "hid")]
+    assert changes == [("usb:3.5", "BTN_DPAD_UP", 1)]

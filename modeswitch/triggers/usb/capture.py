@@ -12,9 +12,10 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from modeswitch.errors import CaptureError
+from modeswitch.triggers.usb.hid import BadDescriptor, HidLayout, parse_descriptor
 from modeswitch.triggers.usb.mapper import ReportMapper, guess_protocol, protocol_for
 from modeswitch.triggers.usb.monbin import HEADER_SIZE, BadRecord, MonRecord, parse_header
-from modeswitch.triggers.usb.reports import BadReport
+from modeswitch.triggers.usb.reports import BadReport, Protocol
 
 LINKTYPE_USB_LINUX = 189  # 48-byte header (the legacy read(2) layout)
 LINKTYPE_USB_LINUX_MMAPPED = 220  # 64-byte header
@@ -24,6 +25,7 @@ PCAP_MAGIC = {b"\xd4\xc3\xb2\xa1": ("<", 1e-6), b"\xa1\xb2\xc3\xd4": (">", 1e-6)
 PCAPNG_SHB = 0x0A0D0D0A
 BYTE_ORDER_MAGIC = 0x1A2B3C4D
 DEVICE_DESCRIPTOR = 0x01
+HID_REPORT_DESCRIPTOR = 0x22  # GET_DESCRIPTOR wValue high byte
 
 
 @dataclass
@@ -39,6 +41,7 @@ class DeviceReport:
     first: bytes = b""
     changes: list[tuple[float, str, int]] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
+    layout: HidLayout | None = None
 
 
 def read_capture(data: bytes, name: str = "capture") -> Iterator[tuple[float, MonRecord]]:
@@ -163,13 +166,17 @@ def decode_capture(packets: Iterator[tuple[float, MonRecord]], threshold: float 
     devices: dict[tuple[int, int], DeviceReport] = {}
     mappers: dict[tuple[int, int], ReportMapper] = {}
     last: dict[tuple[int, int], bytes] = {}
+    asked: set[int] = set()  # URB ids of GET_DESCRIPTOR(Report) requests
     for when, record in packets:
+        if record.event == "S" and record.transfer == 2 and record.setup[:2] == b"\x81\x06" \
+                and record.setup[3] == HID_REPORT_DESCRIPTOR:
+            asked.add(record.id)
         if not record.is_in_completion or not record.data:
             continue
         key = (record.busnum, record.devnum)
         device = devices.setdefault(key, DeviceReport(*key))
         if record.transfer == 2:
-            _descriptor(device, record.data)
+            _descriptor(device, record.data, record.id in asked)
             continue
         if record.transfer not in (1, 3):
             continue
@@ -188,8 +195,13 @@ def decode_capture(packets: Iterator[tuple[float, MonRecord]], threshold: float 
     return [devices[key] for key in sorted(devices) if devices[key].reports]
 
 
-def _descriptor(device: DeviceReport, data: bytes) -> None:
-    if len(data) >= 12 and data[0] == 18 and data[1] == DEVICE_DESCRIPTOR:
+def _descriptor(device: DeviceReport, data: bytes, report_descriptor: bool) -> None:
+    if report_descriptor:
+        try:
+            device.layout = parse_descriptor(data)
+        except BadDescriptor as exc:
+            device.errors.append(f"report descriptor: {exc}")
+    elif len(data) >= 12 and data[0] == 18 and data[1] == DEVICE_DESCRIPTOR:
         device.vendor, device.product = struct.unpack("<HH", data[8:12])
 
 
@@ -198,6 +210,9 @@ def _mapper(device: DeviceReport, report: bytes, previous: bytes | None, thresho
     if device.vendor is not None and device.product is not None:
         protocol = protocol_for(device.vendor, device.product)
         device.how = "device descriptor"
+    if protocol is None and device.layout is not None:
+        device.protocol, device.how = Protocol.HID.value, "report descriptor"
+        return ReportMapper(Protocol.HID, threshold, device.layout)
     if protocol is None:
         protocol = guess_protocol(report, previous)
         device.how = "report shape"

@@ -7,15 +7,17 @@ analog triggers turned into presses by the same threshold and hysteresis as the 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from modeswitch.triggers.combos import HYSTERESIS, NOTHING, Change
+from modeswitch.triggers.usb.hid import HidLayout
 from modeswitch.triggers.usb.reports import (
     DECODERS,
     GIP_GUIDE,
     GIP_INPUT,
     KEY_BYTES,
     TRIGGER_MAX,
+    Decoder,
     Protocol,
     Snapshot,
 )
@@ -70,10 +72,10 @@ def guess_protocol(payload: bytes, previous: bytes | None = None) -> Protocol | 
 class ReportMapper:
     """Reports of one pad → (button, 1/0) changes. `feed` raises BadReport on a short report."""
 
-    def __init__(self, protocol: Protocol, threshold: float) -> None:
+    def __init__(self, protocol: Protocol, threshold: float, layout: HidLayout | None = None) -> None:
         self.protocol = protocol
-        self._decode = DECODERS[protocol]
-        self._keys = KEY_BYTES[protocol]
+        self._decode: Decoder = layout.decode if layout is not None else DECODERS[protocol]
+        self._keys: Callable[[bytes], bytes] = layout.key if layout is not None else KEY_BYTES[protocol]
         self._last_key: bytes | None = None
         full = TRIGGER_MAX.get(protocol, 255)
         self._press = threshold * full

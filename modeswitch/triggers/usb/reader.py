@@ -19,9 +19,10 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from modeswitch.triggers.usb.hid import HidLayout
 from modeswitch.triggers.usb.mapper import UNREADABLE, ReportMapper, guess_protocol, protocol_for
 from modeswitch.triggers.usb.monbin import BadRecord, MonRecord
-from modeswitch.triggers.usb.reports import BadReport
+from modeswitch.triggers.usb.reports import BadReport, Protocol
 from modeswitch.triggers.usb.sources import RecordSource, SourceGone, open_source
 
 log = logging.getLogger(__name__)
@@ -45,6 +46,7 @@ class VmPad:
     vendor: int
     product: int
     name: str = ""
+    layout: HidLayout | None = None  # a generic HID pad: where its buttons are (hid.py)
 
     @property
     def key(self) -> str:
@@ -116,6 +118,8 @@ class UsbmonPads:
             }
             if problem is not None:
                 row["reason"], row["fix"] = problem
+            elif pad.mapper is None:
+                row["note"] = "protocol not known yet: told from its first reports"
             rows.append(row)
         return rows
 
@@ -125,7 +129,10 @@ class UsbmonPads:
         self._drop((info.bus, info.device))
         unreadable = UNREADABLE.get((info.vendor, info.product))
         protocol = protocol_for(info.vendor, info.product)
-        pad = _Pad(info, ReportMapper(protocol, self._threshold) if protocol else None)
+        mapper = ReportMapper(protocol, self._threshold) if protocol else None
+        if mapper is None and info.layout is not None:
+            mapper = ReportMapper(Protocol.HID, self._threshold, info.layout)
+        pad = _Pad(info, mapper)
         if unreadable:
             pad.problem = (unreadable, "use the pad by cable, or on the host (desk mode)")
         self._pads[(info.bus, info.device)] = pad

@@ -24,6 +24,7 @@ class Protocol(StrEnum):
     DUALSHOCK4 = "dualshock4"
     DUALSENSE = "dualsense"
     SWITCH_PRO = "switch-pro"
+    HID = "hid"  # a generic HID gamepad, read by its report descriptor (hid.py)
 
 
 class BadReport(ValueError):
