@@ -19,6 +19,7 @@ import pyudev
 from modeswitch.model import GAMEPAD, HotplugRule
 from modeswitch.triggers.base import Requester, SeatView
 from modeswitch.triggers.pads import InputIdentity
+from modeswitch.triggers.udev_monitor import LoopMonitor
 
 log = logging.getLogger(__name__)
 
@@ -62,35 +63,22 @@ class UdevInputWatcher:
         self._input_dir = input_dir
         self._on_add = on_add
         self._on_remove = on_remove
-        self._monitor: pyudev.Monitor | None = None
-        self._loop: asyncio.AbstractEventLoop | None = None
+        self._monitor = LoopMonitor("input", self._device)
 
     def start(self, loop: asyncio.AbstractEventLoop) -> None:
-        monitor = pyudev.Monitor.from_netlink(pyudev.Context())
-        monitor.filter_by("input")
-        monitor.start()
-        loop.add_reader(monitor.fileno(), self._readable)
-        self._monitor, self._loop = monitor, loop
+        self._monitor.start(loop)
 
-    def _readable(self) -> None:
-        monitor = self._monitor
-        while monitor is not None:
-            device = monitor.poll(timeout=0)
-            if device is None:
-                return
-            node = device.device_node
-            if node is None or not is_event_node(node, self._input_dir):
-                continue
-            if device.action == "add":
-                self._on_add(node)
-            elif device.action == "remove":
-                self._on_remove(node)
+    def _device(self, device: pyudev.Device) -> None:
+        node = device.device_node
+        if node is None or not is_event_node(node, self._input_dir):
+            return
+        if device.action == "add":
+            self._on_add(node)
+        elif device.action == "remove":
+            self._on_remove(node)
 
     def stop(self) -> None:
-        if self._monitor is not None and self._loop is not None:
-            self._loop.remove_reader(self._monitor.fileno())
-        self._monitor = None  # pyudev closes the netlink socket when the monitor is freed
-        self._loop = None
+        self._monitor.stop()
 
 
 class HotplugRules:

@@ -19,6 +19,8 @@ from dataclasses import dataclass, field
 
 import pyudev
 
+from modeswitch.triggers.udev_monitor import LoopMonitor
+
 log = logging.getLogger(__name__)
 
 DEBOUNCE = 0.5
@@ -74,40 +76,30 @@ class UsbWatcher:
     def __init__(self, callback: UsbCallback, window: float = DEBOUNCE) -> None:
         self._callback = callback
         self._window = window
-        self._monitor: pyudev.Monitor | None = None
+        self._monitor = LoopMonitor("usb", self._device, device_type="usb_device")
         self._loop: asyncio.AbstractEventLoop | None = None
         self._timer: asyncio.TimerHandle | None = None
         self._burst = Burst()
 
     @property
     def running(self) -> bool:
-        return self._monitor is not None
+        return self._monitor.running
 
     def start(self, loop: asyncio.AbstractEventLoop) -> None:
-        monitor = pyudev.Monitor.from_netlink(pyudev.Context())
-        monitor.filter_by(subsystem="usb", device_type="usb_device")
-        monitor.start()
-        loop.add_reader(monitor.fileno(), self._readable)
-        self._monitor, self._loop = monitor, loop
+        self._monitor.start(loop)
+        self._loop = loop
 
     def stop(self) -> None:
         if self._timer is not None:
             self._timer.cancel()
             self._timer = None
-        if self._monitor is not None and self._loop is not None:
-            self._loop.remove_reader(self._monitor.fileno())
-        self._monitor = None  # pyudev closes the netlink socket when the monitor is freed
+        self._monitor.stop()
         self._loop = None
         self._burst = Burst()
 
-    def _readable(self) -> None:
-        monitor = self._monitor
-        while monitor is not None:
-            device = monitor.poll(timeout=0)
-            if device is None:
-                return
-            if device.action in ACTIONS and device.device_type == "usb_device":
-                self._note(device.action, describe(device.properties))
+    def _device(self, device: pyudev.Device) -> None:
+        if device.action in ACTIONS and device.device_type == "usb_device":
+            self._note(device.action, describe(device.properties))
 
     def _note(self, action: str, what: str) -> None:
         assert self._loop is not None

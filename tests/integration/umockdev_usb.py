@@ -91,7 +91,7 @@ async def usbwatch(testbed: Any) -> dict[str, Any]:
         testbed.uevent(pad, "add")  # replugged within one window: one call, an add
         result["replugged"] = await calls.reach(3)
         result["control_saw"] = control.seen
-        fd = watcher._monitor.fileno() if watcher._monitor is not None else -1
+        fd = watcher._monitor.fileno()
         watcher.stop()
         result["reader_left_after_stop"] = loop.remove_reader(fd)
         result["running_after_stop"] = watcher.running
