@@ -7,6 +7,7 @@ from collections.abc import Iterator
 
 import libvirt
 import pytest
+from daemon_fixtures import Tree, make_tree
 from libvirt_fixtures import PrivateLibvirtd
 
 from modeswitch.sandbox.embedded_vm import domain_xml
@@ -44,3 +45,14 @@ def libvirtd(private_libvirtd: PrivateLibvirtd) -> Iterator[tuple[PrivateLibvirt
                 dom.destroy()
             dom.undefine()
         conn.close()
+
+
+@pytest.fixture
+def vm_tree() -> Iterator[Tree]:
+    """A daemon tree for tests on the shared libvirtd: no child subreaper (see above), so the
+    daemon, not the test, reaps what it starts."""
+    tree = make_tree()
+    try:
+        yield tree
+    finally:
+        tree.cleanup()

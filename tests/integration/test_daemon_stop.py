@@ -106,16 +106,6 @@ def test_a_daemon_that_is_not_running_is_not_retried_after_a_reply(tree: Tree) -
 
 # --- the VM stopping: the viewer goes through the engine like every other change ----------------
 
-@pytest.fixture
-def vm_tree() -> Iterator[Tree]:
-    """No subreaper (see the libvirtd fixture); the daemon, not the CLI, starts the viewer."""
-    tree = make_tree()
-    try:
-        yield tree
-    finally:
-        tree.cleanup()
-
-
 def test_the_vm_stopping_stops_the_viewer_through_the_engine(
     vm_tree: Tree, libvirtd: tuple[PrivateLibvirtd, libvirt.virConnect]
 ) -> None:

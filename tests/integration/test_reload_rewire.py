@@ -39,13 +39,14 @@ def tree() -> Iterator[Tree]:
 
 
 @pytest.fixture
-def vm_tree() -> Iterator[Tree]:
-    """No subreaper here (see the libvirtd fixture)."""
-    tree = hooks_only_tree()
-    try:
-        yield tree
-    finally:
-        tree.cleanup()
+def vm_daemon(vm_tree: Tree, libvirtd: tuple[PrivateLibvirtd, libvirt.virConnect]) -> Iterator[
+        tuple[Tree, subprocess.Popen[bytes], PrivateLibvirtd, libvirt.virConnect]]:
+    """A daemon on domain msw-first of the shared libvirtd; tv starts the VM, desk leaves it."""
+    daemon, conn = libvirtd
+    vm_tree.config.write_text(PLAIN + f"libvirt:\n  uri: {daemon.uri}\n  domain: msw-first\n")
+    vm_tree.write_mode("tv", "name: tv\nvm: running\n")
+    vm_tree.write_mode("desk", "name: desk\nvm: any\n")
+    yield vm_tree, vm_tree.start_daemon(), daemon, conn
 
 
 def switch(tree: Tree, mode: str) -> dict[str, object]:
@@ -112,13 +113,9 @@ def test_a_reload_to_an_unreachable_sound_server_is_refused_and_the_old_wiring_s
 
 
 def test_a_reload_that_names_another_domain_switches_that_one(
-    vm_tree: Tree, libvirtd: tuple[PrivateLibvirtd, libvirt.virConnect]
+    vm_daemon: tuple[Tree, subprocess.Popen[bytes], PrivateLibvirtd, libvirt.virConnect]
 ) -> None:
-    tree, (daemon, conn) = vm_tree, libvirtd
-    tree.config.write_text(PLAIN + f"libvirt:\n  uri: {daemon.uri}\n  domain: msw-first\n")
-    tree.write_mode("tv", "name: tv\nvm: running\n")
-    tree.write_mode("desk", "name: desk\nvm: any\n")
-    proc = tree.start_daemon()
+    tree, proc, daemon, conn = vm_daemon
     assert switch(tree, "tv")["ok"] is True
     assert running(conn, "msw-first") and not running(conn, "msw-second")
     tree.config.write_text(PLAIN + f"libvirt:\n  uri: {daemon.uri}\n  domain: msw-second\n")
@@ -132,13 +129,9 @@ def test_a_reload_that_names_another_domain_switches_that_one(
 
 
 def test_a_reload_to_an_unreachable_libvirt_is_refused_and_the_old_domain_stays(
-    vm_tree: Tree, libvirtd: tuple[PrivateLibvirtd, libvirt.virConnect]
+    vm_daemon: tuple[Tree, subprocess.Popen[bytes], PrivateLibvirtd, libvirt.virConnect]
 ) -> None:
-    tree, (daemon, conn) = vm_tree, libvirtd
-    tree.config.write_text(PLAIN + f"libvirt:\n  uri: {daemon.uri}\n  domain: msw-first\n")
-    tree.write_mode("tv", "name: tv\nvm: running\n")
-    tree.write_mode("desk", "name: desk\nvm: any\n")
-    proc = tree.start_daemon()
+    tree, proc, _, conn = vm_daemon
     tree.config.write_text(PLAIN + f"libvirt:\n  uri: qemu+unix:///session?socket={tree.root}/none\n"
                            "  domain: msw-first\n")
     done = reload(tree)
