@@ -24,6 +24,7 @@ class StandInTv:
     source: int | None = 0x2000
     address: int = 0x1000
     present: bool = True
+    ignores: int | None = None  # an opcode this TV does not acknowledge (CEC half switched off)
     wire: list[str] = field(default_factory=list)
     opened: int = 0
 
@@ -43,7 +44,7 @@ class StandInTv:
     def send(self, data: bytes, reply: int = 0) -> Sent:
         self.wire.append(data.hex(":"))
         frame = cec.decode(data)
-        if not self.present:
+        if not self.present or frame.opcode == self.ignores:
             return Sent(False, None)
         if frame.opcode == cec.Opcode.IMAGE_VIEW_ON:
             self.power = cec.PowerStatus.ON

@@ -8,6 +8,7 @@ import asyncio
 
 import pytest
 
+from modeswitch.backends.cec import messages as cec
 from modeswitch.backends.cec.backend import CecBackend
 from modeswitch.errors import BackendError, PlanError
 from modeswitch.model import StepKind, TvObservation, TvPower, TvSpec
@@ -87,5 +88,19 @@ def test_a_tv_that_does_not_answer() -> None:
         [step] = plan_tv(ON, quiet)
         with pytest.raises(BackendError, match=r"^the TV did not acknowledge IMAGE_VIEW_ON \(0x04\) \(is it connected"):
             await backend.apply(step)
+
+    asyncio.run(scenario())
+
+
+def test_a_step_that_fails_halfway_undoes_its_first_half() -> None:
+    """The TV wakes but refuses <Active Source>: it goes back to standby before the error."""
+    async def scenario() -> None:
+        bus = StandInTv(ignores=cec.Opcode.ACTIVE_SOURCE)
+        backend = CecBackend(DEV, opener=bus.open)
+        [step] = plan_tv(IN, await backend.observe())
+        with pytest.raises(BackendError, match=r"^the TV did not acknowledge ACTIVE_SOURCE \(0x82\)"):
+            await backend.apply(step)
+        assert bus.wire[-4:] == ["40:04", "4f:82:10:00", "40:9d:10:00", "40:36"]
+        assert bus.power == cec.PowerStatus.STANDBY
 
     asyncio.run(scenario())

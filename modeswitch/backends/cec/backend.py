@@ -99,16 +99,26 @@ class CecBackend:
         await asyncio.to_thread(self._apply, step)
 
     def _apply(self, step: Step) -> None:
-        """Power first (a TV in standby may ignore <Active Source>), then the input."""
+        """Power first (a TV in standby may ignore <Active Source>), then the input. If a later
+        frame is not acknowledged, what the earlier ones did is undone before the error."""
         link = self.opener(step.args.get("device", self.device))
         try:
             me = link.logical_address()
-            for frame in frames(me, step.args.get("power"), step.args.get("source"), step.args.get("release")):
+            sent = 0
+            for frame in _frames_of(me, step):
                 if not link.send(frame.encode()).acked:
+                    if sent and step.undo is not None:
+                        for back in _frames_of(me, step.undo):
+                            link.send(back.encode())
                     raise BackendError(f"the TV did not acknowledge {cec.describe(frame).split(': ')[1]}",
                                        "is it connected by HDMI and is CEC (Anynet+, Bravia Sync, SimpLink…) on?")
+                sent += 1
         finally:
             link.close()
+
+
+def _frames_of(me: int, step: Step) -> list[cec.Frame]:
+    return frames(me, step.args.get("power"), step.args.get("source"), step.args.get("release"))
 
 
 def frames(me: int, power: str | None, source: int | None, release: int | None) -> list[cec.Frame]:
