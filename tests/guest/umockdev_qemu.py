@@ -1,0 +1,63 @@
+"""An emulated evdev keyboard that QEMU itself opens: umockdev preloaded into QEMU only.
+
+The Testbed lives in the test process (which is not preloaded: creating devices needs no
+preload, only the processes that open them do). QEMU is started by libvirt through an
+`<emulator>` wrapper that adds the preload and the testbed's directory, since libvirt gives
+QEMU a cleared environment. QEMU 7.2's input-linux asks EVIOCGVERSION, EVIOCGBIT(0) with one
+byte, EVIOCGBIT(EV_KEY) and EVIOCGKEY with 96 bytes, then EVIOCGRAB.
+"""
+
+from __future__ import annotations
+
+import shutil
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
+
+sys.path.append(str(Path(__file__).resolve().parent.parent / "integration"))
+import umockdev_devices as devices  # noqa: E402  (beside the other umockdev tests)
+
+PRELOAD = "libumockdev-preload.so.0"
+
+
+@dataclass
+class EmulatedKeyboard:
+    testbed: Any
+    devnode: str
+    wrapper: Path
+
+    def type_key(self, code: int) -> None:
+        """Press and release, as the kernel reports them (each ended by SYN_REPORT), in one
+        write: the guest gets both at once, before its own key repeat could start."""
+        from evdev import ecodes
+
+        events = [(ecodes.EV_KEY, code, 1), (ecodes.EV_SYN, ecodes.SYN_REPORT, 0), (ecodes.EV_KEY, code, 0)]
+        devices.Rig.send(SimpleNamespace(testbed=self.testbed), SimpleNamespace(devnode=self.devnode), events)
+
+
+def ioctls_for_qemu(desc: dict[str, Any]) -> str:
+    """python-evdev's answers plus the one-byte event-type map QEMU's input-linux reads."""
+    return devices.ioctl_text(desc) + f"EVIOCGBIT(0) 1 {devices.bitmask(devices.event_types(desc), 1).hex()}\n"
+
+
+def emulated_keyboard(workdir: Path, number: int) -> EmulatedKeyboard:
+    import gi
+
+    gi.require_version("UMockdev", "1.0")
+    from gi.repository import UMockdev
+
+    testbed = UMockdev.Testbed.new()
+    desc = devices.load("keyboard")
+    ioctl = workdir / f"keyboard-{number}.ioctl"
+    ioctl.write_text(ioctls_for_qemu(desc))
+    testbed.add_from_string(devices.umockdev_text(desc, number))
+    devnode = f"/dev/input/event{number}"
+    testbed.load_ioctl(devnode, str(ioctl))
+    qemu = shutil.which("qemu-system-x86_64")
+    wrapper = workdir / "qemu-under-umockdev"
+    wrapper.write_text(f'#!/bin/sh\nexport LD_PRELOAD={PRELOAD} UMOCKDEV_DIR="{testbed.get_root_dir()}"\n'
+                       f'exec {qemu} "$@"\n')
+    wrapper.chmod(0o755)
+    return EmulatedKeyboard(testbed, devnode, wrapper)
