@@ -18,6 +18,7 @@ import logging
 import os
 import shutil
 import signal
+import subprocess
 import time
 from pathlib import Path
 
@@ -54,7 +55,7 @@ class ViewerSupervisor:
         self.restarts = 0
         self._pid: int | None = None
         self._pidfd: int | None = None
-        self._process: asyncio.subprocess.Process | None = None
+        self._process: subprocess.Popen[bytes] | None = None
         self._wanted = False
         self._backoff = _BACKOFF_START
         self._started_at = 0.0
@@ -143,7 +144,7 @@ class ViewerSupervisor:
             kill_group(pid, signal.SIGKILL)
             await self._exited.wait()
         if child is not None:
-            await child.wait()  # reaped before we return: no zombie even if we exit right after
+            child.wait()  # exited (its pidfd said so): reaped before we return, no zombie
 
     async def close(self) -> None:
         if self.stop_on_close:
@@ -161,9 +162,11 @@ class ViewerSupervisor:
         try:
             # A viewer that outlives a one-shot CLI must not hold the CLI's stderr open: whoever
             # reads that (a script, `$(modeswitch desk 2>&1)`) would wait for the viewer to exit.
-            process = await asyncio.create_subprocess_exec(
-                *self.argv, stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.DEVNULL,
-                stderr=None if self.stop_on_close else asyncio.subprocess.DEVNULL, start_new_session=True,
+            # subprocess, not asyncio's: from Python 3.12 on, asyncio kills a child whose
+            # transport is collected while it runs, i.e. the viewer when the one-shot CLI exits.
+            process = subprocess.Popen(
+                self.argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                stderr=None if self.stop_on_close else subprocess.DEVNULL, start_new_session=True,
                 env=child_env(dict(os.environ), self.owner, VIEWER_RUN),
             )
         except OSError as exc:
@@ -196,7 +199,8 @@ class ViewerSupervisor:
         pid = self._pid
         self._unwatch()
         if self._process is not None and self._process.pid == pid:
-            self._process = None  # asyncio's child watcher reaps it; no zombie is left
+            self._process.poll()  # it has exited: reap it now, no zombie is left
+            self._process = None
         self.pidfile.unlink(missing_ok=True)
         self._exited.set()
         if self._wanted:

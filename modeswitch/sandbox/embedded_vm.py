@@ -33,7 +33,9 @@ T = TypeVar("T")
 
 # Without user/group root QEMU cannot read its files in a 0700 temp root; without
 # stdio_handler=file libvirt wants virtlogd, which an embedded driver has no daemon for.
-QEMU_CONF = 'user = "root"\ngroup = "root"\nstdio_handler = "file"\n'
+# namespaces=[]: QEMU sees the caller's own /dev (libvirt cannot build QEMU a private one
+# inside a chroot such as scripts/debian13-root's, and emulated input nodes exist only there).
+QEMU_CONF = 'user = "root"\ngroup = "root"\nstdio_handler = "file"\nnamespaces = []\n'
 
 
 def stand_in_pads(count: int) -> tuple[FakeUsbDevice, ...]:

@@ -5,6 +5,7 @@ end exactly as it started, read back through observe()."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 import signal
@@ -327,6 +328,10 @@ def test_a_new_supervisor_adopts_the_running_viewer(tmp_path: Path) -> None:
             new_pid = (await second.observe()).pid
             await second.stop()
             await eventually(lambda: gone(new_pid or 0), "the viewer to be reaped")
+            # This process is the killed viewer's parent; in real use the one-shot CLI that
+            # started it has exited and init reaps it. Reap it as init would.
+            with contextlib.suppress(ChildProcessError):
+                os.waitpid(pid, 0)
             await eventually(lambda: gone(pid), "the adopted viewer to be reaped")
         finally:
             await second.close()

@@ -197,7 +197,7 @@ def test_qemu_refusing_a_non_evdev_node_is_a_clean_error(vm: EmbeddedVm) -> None
     backend = make_backend(vm, held_keys=RecordedHeldKeys())
     try:
         run(backend.apply(power(StepKind.VM_START, vm.domain)))
-        with pytest.raises(BackendError, match=r"QEMU refused input /dev/null: .*is not an evdev device"):
+        with pytest.raises(BackendError, match=r"input /dev/null: .*is not an evdev device"):
             run(backend.apply(give_input("/dev/null")))
         assert run(backend.observe()).inputs == ()
     finally:
@@ -221,7 +221,7 @@ def test_a_released_key_lets_the_grab_go_ahead(vm: EmbeddedVm) -> None:  # noqa:
     backend = make_backend(vm, held_keys=keys)
     try:
         run(backend.apply(power(StepKind.VM_START, vm.domain)))
-        with pytest.raises(BackendError, match="QEMU refused"):  # past the wait: QEMU was asked
+        with pytest.raises(BackendError, match="is not an evdev device"):  # past the wait: QEMU was asked
             run(backend.apply(give_input("/dev/null")))
         assert keys.calls == 3
     finally:
