@@ -128,6 +128,11 @@ class PrivateLibvirtd:
         self.home = Path(tempfile.mkdtemp(prefix="msw-lvd-"))
         self.process: subprocess.Popen[bytes] | None = None
         os.chown(self.home, *self._ids())
+        # QEMU's output to a file: otherwise libvirtd spawns a virtlogd that outlives it.
+        for path in (self.home / "config", self.home / "config" / "libvirt"):
+            path.mkdir()
+            os.chown(path, *self._ids())
+        (self.home / "config" / "libvirt" / "qemu.conf").write_text('stdio_handler = "file"\n')
         self.socket = self.home / "run" / "libvirt" / "libvirt-sock"
         self.uri = f"qemu+unix:///session?socket={self.socket}"
 
