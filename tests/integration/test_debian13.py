@@ -118,12 +118,13 @@ def _script(*argv: str, env: dict[str, str] | None = None, script: Path = SCRIPT
 def test_the_cache_key_changes_with_the_package_list_only(tmp_path: Path) -> None:
     copy = tmp_path / "scripts" / "debian13-root"
     copy.parent.mkdir()
-    text = SCRIPT.read_text()
+    text, pyproject = SCRIPT.read_text(), (SCRIPT.parent.parent / "pyproject.toml").read_text()
     env = {"PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "MODESWITCH_CACHE": str(tmp_path / "cache")}
 
-    def key(script_text: str) -> str:
+    def key(script_text: str, pyproject_text: str = pyproject) -> str:
         copy.write_text(script_text)
         copy.chmod(0o755)
+        (tmp_path / "pyproject.toml").write_text(pyproject_text)
         done = _script("path", env=env, script=copy)
         assert done.returncode == 0, done.stderr
         return done.stdout.strip()
@@ -131,8 +132,16 @@ def test_the_cache_key_changes_with_the_package_list_only(tmp_path: Path) -> Non
     original = key(text)
     assert original.startswith(f"{tmp_path}/cache/debian13-")
     assert key(text.replace("# A Debian 13", "# Still a Debian 13")) == original  # a comment: same root
+    assert key(text, pyproject.replace('description = "', 'description = "Really: ')) == original
     assert key(text.replace("  pulseaudio pulseaudio-utils\n", "  pulseaudio pulseaudio-utils strace\n")) != original
+    assert key(text, pyproject.replace('    "pyyaml>=6",\n', '    "pyyaml>=6",\n    "PyNaCl>=1.5",\n')) != original
     assert not (tmp_path / "cache").exists()  # `path` builds nothing
+
+
+def test_the_runtime_dependencies_become_debian_packages() -> None:
+    packages = _script("packages").stdout.split()
+    for wanted in ("python3-yaml", "python3-libvirt", "python3-evdev", "python3-pulsectl", "libvirt-daemon"):
+        assert wanted in packages, packages
 
 
 def test_a_failing_command_keeps_its_exit_code_and_leaves_no_mount(tmp_path: Path) -> None:
