@@ -38,3 +38,8 @@ def test_combo_through_usbmon_switches_tv_back_to_desk() -> None:
     assert seen["combos"] == [["desk", f"combo select+start on {PADS[0].name}"]]
     assert seen["mode"] == "desk"
     assert seen["open_in_desk_again"] == []
+    # a node that vanishes while pads are in the VM: each pad says so; the daemon still switches
+    assert seen["tv_again"] is True
+    assert len(seen["reason_after_vanish"]) == 1 and "usbmon1 went away" in seen["reason_after_vanish"][0]
+    assert seen["after_vanish"] == [[pad.device, "not readable", True] for pad in PADS]
+    assert seen["desk_after_vanish"] is True

@@ -126,6 +126,17 @@ async def scenario(root: Path) -> dict[str, Any]:
         seen["combos"] = [[r["target"], r["source"]] for r in seat.history.tail(10)
                           if "combo" in str(r.get("source"))]
         seen["open_in_desk_again"] = pads.usbmon.open_buses
+        # the node vanishes while a pad is in the VM: said in status, the daemon goes on
+        seen["tv_again"] = (await daemon.handle(ipc.Verb.SWITCH, {"mode": "tv"}))["ok"]
+        await until(lambda: pads.usbmon.open_buses == [1], "usbmon1 to be opened again")
+        os.close(open_writer(fifo))  # a writer that goes away: EOF on the node
+        await until(lambda: pads.usbmon.open_buses == [], "the vanished node to be let go")
+        seen["reason_after_vanish"] = sorted({str(row.get("reason")) for row in pads.usbmon.describe()})
+        fifo.unlink()  # and stays gone (the module was unloaded): the next look says so
+        status = await daemon.handle(ipc.Verb.STATUS, {})
+        seen["after_vanish"] = sorted([p["device"], p["source"], "not loaded" in str(p.get("reason"))]
+                                      for p in status["pads"])
+        seen["desk_after_vanish"] = (await daemon.handle(ipc.Verb.SWITCH, {"mode": "desk"}))["ok"]
     return seen
 
 
