@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from modeswitch.config.screens import read_monitor, read_tv
+from modeswitch.config.screens import check_one_adapter, read_monitor, read_tv
 from modeswitch.config.yamlnodes import Node, read_document, suggest
 from modeswitch.errors import ConfigError
 from modeswitch.model import (
@@ -40,6 +40,7 @@ def load_modes(dirs: tuple[Path, ...]) -> dict[str, Mode]:
                     raise name_node.error(message, "give each mode a unique name")
                 raise ConfigError(str(path), 1, 1, message, "rename the file or set name:")
             modes[mode.name] = mode
+    check_one_adapter(list(modes.values()))
     return modes
 
 

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from modeswitch.config.yamlnodes import Node, suggest
-from modeswitch.model import MONITOR_INPUTS, MonitorSpec, TvPower, TvSpec
+from modeswitch.errors import ConfigError
+from modeswitch.model import MONITOR_INPUTS, Mode, MonitorSpec, TvPower, TvSpec
 
 
 def read_tv(node: Node) -> TvSpec:
@@ -77,3 +78,17 @@ def _read_monitor_input(node: Node) -> int:
     if not 0 < code <= 0xFF:
         raise node.error(f"monitor input {value} is out of range", "use 0x01..0xff")
     return code
+
+
+def check_one_adapter(modes: list[Mode]) -> None:
+    """Every mode must name the same CEC adapter and the same monitor: the seat observes one of
+    each, and a mode planned against another one's observation would switch the wrong thing."""
+    tvs = [(m, m.tv.device) for m in modes if m.tv is not None]
+    monitors = [(m, (m.monitor.model, m.monitor.serial, m.monitor.bus)) for m in modes if m.monitor is not None]
+    for part, fix, named in (("tv", "device", tvs), ("monitor", "model/serial/bus", monitors)):
+        for mode, key in named[1:]:
+            first, first_key = named[0]
+            if key != first_key:
+                raise ConfigError(str(mode.source), None, None,
+                                  f"mode '{mode.name}' names another {part} than mode '{first.name}' ({first.source})",
+                                  f"use the same {fix} in every mode")

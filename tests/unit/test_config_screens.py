@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from modeswitch.config.modes import load_mode
+from modeswitch.config.modes import load_mode, load_modes
 from modeswitch.errors import ConfigError
 from modeswitch.model import MonitorSpec, TvPower, TvSpec
 
@@ -67,3 +67,20 @@ def test_monitor_errors(tmp_path: Path, text: str, where: str, message: str) -> 
     with pytest.raises(ConfigError) as caught:
         load_mode(path)
     assert str(caught.value).startswith(f"{path}:{where}: {message}")
+
+
+@pytest.mark.parametrize(("tv", "other", "same"), [
+    ("tv: {power: on}\n", "tv: {device: /dev/cec1, power: standby}\n", "tv: {power: standby}\n"),
+    ("monitor: {input: dp2, model: DELL U2415}\n", "monitor: {input: dp1, model: LG 27GL850}\n",
+     "monitor: {input: dp1, model: DELL U2415}\n"),
+])
+def test_modes_must_name_one_adapter_and_one_monitor(tmp_path: Path, tv: str, other: str, same: str) -> None:
+    (tmp_path / "a.yaml").write_text(tv)
+    (tmp_path / "b.yaml").write_text(other)
+    part = "tv" if tv.startswith("tv") else "monitor"
+    with pytest.raises(ConfigError) as caught:
+        load_modes((tmp_path,))
+    assert str(caught.value).startswith(
+        f"{tmp_path / 'b.yaml'}: mode 'b' names another {part} than mode 'a' ({tmp_path / 'a.yaml'}) (use the same")
+    (tmp_path / "b.yaml").write_text(same)
+    assert set(load_modes((tmp_path,))) == {"a", "b"}
