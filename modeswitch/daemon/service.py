@@ -35,6 +35,7 @@ log = logging.getLogger(__name__)
 
 SeatBuilder = Callable[[Config, Paths, EventHandler], Awaitable[Seat]]
 
+_DEVICE_PARTS = frozenset({"usb", "inputs", "viewer"})  # what a VM that (re)starts holds none of
 _RELOAD_SETTLE = 0.3  # editors write files in several steps; reload once they are done
 
 
@@ -234,9 +235,11 @@ class Daemon:
 
     async def _react_vm(self, event: str) -> None:
         assert self.coordinator is not None
-        if event in ("started", "reconnected") and self.coordinator.state.mode:
-            # a fresh VM holds none of the devices the mode wants: give them back
-            self.coordinator.request(self.coordinator.state.mode, f"vm {event}")
+        if event in ("started", "reconnected"):
+            # a fresh VM holds none of the devices the mode wants: give them back. A reconcile,
+            # not a request: it must never supersede a switch somebody asked for meanwhile
+            # (that switch plans from a fresh look anyway), and it runs no hooks.
+            await self.coordinator.reconcile(_DEVICE_PARTS, f"vm {event}")
         elif event == "stopped":
             # the planner stops a viewer whose VM is not running (it would only show "waiting
             # for the guest"); through the engine, so it is timed, recorded and undoable

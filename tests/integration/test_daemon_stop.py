@@ -106,7 +106,7 @@ def test_a_daemon_that_is_not_running_is_not_retried_after_a_reply(tree: Tree) -
 
 # --- the VM stopping: the viewer goes through the engine like every other change ----------------
 
-def test_the_vm_stopping_stops_the_viewer_through_the_engine(
+def test_the_vm_stopping_and_starting_moves_the_viewer_through_the_engine(
     vm_tree: Tree, libvirtd: tuple[PrivateLibvirtd, libvirt.virConnect]
 ) -> None:
     tree, (daemon, conn) = vm_tree, libvirtd
@@ -124,4 +124,11 @@ def test_the_vm_stopping_stops_the_viewer_through_the_engine(
     assert [step["kind"] for step in record["steps"]] == ["viewer.stop"]  # type: ignore[index]
     status = json.loads(tree.cli("status", "--json").stdout)
     assert status["seat"]["viewer"]["running"] is False and status["seat"]["vm"]["state"] == "shutoff"
+    conn.lookupByName("msw-first").create()  # the user starts the VM again by hand
+    wait_for(lambda: history(tree)[-1]["source"] == "vm started", "the mode's viewer to come back")
+    record = history(tree)[-1]
+    assert record["ok"] is True and [s["kind"] for s in record["steps"]] == ["viewer.start"]  # type: ignore[index]
+    again = tree.viewer_pid()
+    assert again is not None and again != pid and proc_state(again) not in (None, "Z")
+    assert json.loads(tree.cli("status", "--json").stdout)["mode"] == "desk"
     assert tree.stop(proc) == 0
