@@ -26,6 +26,8 @@ FIX_EVDEV = "sudo modeswitch udev-rules --install (gives the seat's user read ac
 
 Observe = Callable[[], Awaitable[SeatState]]
 SYSFS_USB = Path("/sys/bus/usb/devices")
+BLUETOOTH_CLASS = "e0"
+FIX_BLUETOOTH = "connect the pad by USB cable, or pair it with a Bluetooth adapter the host keeps"
 
 
 def pads_in_vm(vm: VmObservation | None, host_usb: Iterable[UsbDevice],
@@ -73,6 +75,37 @@ def read_layout(sysfs: Path, device: UsbDevice) -> HidLayout | None:
     return None
 
 
+def is_bluetooth(sysfs: Path, device: UsbDevice) -> bool:
+    """A Bluetooth adapter (USB class 0xE0, Wireless Controller), by device or interface."""
+    paths = [sysfs / device.port / "bDeviceClass", *sysfs.glob(f"{device.port}:*/bInterfaceClass")]
+    for path in paths:
+        try:
+            if path.read_text().strip().lower() == BLUETOOTH_CLASS:
+                return True
+        except OSError:
+            continue
+    return False
+
+
+def bluetooth_rows(sysfs: Path, seen: SeatState) -> list[dict[str, Any]]:
+    """Pads paired with a Bluetooth adapter the VM holds speak HCI/L2CAP over its USB link,
+    which is not decoded: say so instead of leaving those pads out of `status`."""
+    if seen.vm is None:
+        return []
+    inventory = {(d.bus, d.device): d for d in seen.host_usb}
+    rows: list[dict[str, Any]] = []
+    for held in seen.vm.usb:
+        if held.bus is None or held.device is None:
+            continue
+        host = inventory.get((held.bus, held.device))
+        if host is not None and host.kind != GAMEPAD and is_bluetooth(sysfs, host):
+            rows.append({"name": f"pads paired with {host.name or host.ident}", "vendor": host.vendor,
+                         "product": host.product, "bus": host.bus, "device": host.device, "source": NOT_READABLE,
+                         "reason": "a Bluetooth adapter in the VM: its pads' HCI traffic is not decoded",
+                         "fix": FIX_BLUETOOTH})
+    return rows
+
+
 class VmPadFollower:
     def __init__(self, usbmon: UsbmonPads, observe: Observe, sysfs: Path = SYSFS_USB) -> None:
         self.usbmon = usbmon
@@ -110,7 +143,8 @@ class VmPadFollower:
         seen = self._seen
         in_vm = pads_in_vm(seen.vm, seen.host_usb, self._layouts) if seen is not None else []
         host = host_rows(evdev, seen.host_usb if seen is not None else (), in_vm)
-        return host + self.usbmon.describe()
+        bluetooth = bluetooth_rows(self._sysfs, seen) if seen is not None else []
+        return host + self.usbmon.describe() + bluetooth
 
     def close(self) -> None:
         self.usbmon.close()

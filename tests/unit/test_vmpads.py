@@ -120,3 +120,30 @@ def test_a_generic_hid_pad_is_read_by_the_layout_learnt_on_the_host(tmp_path: Pa
     assert [(r["name"], r["source"], r.get("protocol")) for r in rows] == [
         ("8BitDo in DInput mode", "usbmon (in VM)", "hid")]
     assert changes == [("usb:3.5", "BTN_DPAD_UP", 1)]
+
+
+def test_a_bluetooth_adapter_in_the_vm_is_said_to_hide_its_pads(tmp_path: Path) -> None:
+    sysfs = tmp_path / "sys"
+    (sysfs / "1-4").mkdir(parents=True)
+    (sysfs / "1-4" / "bDeviceClass").write_text("e0\n")
+    (sysfs / "1-5:1.0").mkdir(parents=True)
+    (sysfs / "1-5:1.0" / "bInterfaceClass").write_text("08\n")  # a USB stick: nothing to say
+    adapter = UsbDevice(0x8087, 0x0029, 1, 4, "1-4", name="Intel Bluetooth", kind=None)
+    stick = UsbDevice(0x0781, 0x5581, 1, 5, "1-5", name="USB stick", kind=None)
+    seen = SeatState(vm=VmObservation("w", True, "running", usb=(held(0x8087, 0x0029, 1, 4),
+                                                                   held(0x0781, 0x5581, 1, 5))),
+                     host_usb=(adapter, stick))
+
+    async def scenario() -> list[dict[str, object]]:
+        async def observe() -> SeatState:
+            return seen
+
+        follower = VmPadFollower.build(tmp_path, 0.5, lambda *_: None, observe, sysfs=sysfs)
+        await follower.refresh()
+        rows = follower.describe([])
+        follower.close()
+        return rows
+
+    rows = asyncio.run(scenario())
+    assert [(r["name"], r["source"]) for r in rows] == [("pads paired with Intel Bluetooth", "not readable")]
+    assert "Bluetooth adapter in the VM" in str(rows[0]["reason"])
