@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from modeswitch.doctor.facts import Facts
 from modeswitch.doctor.report import Finding, fail, ok, warn
+from modeswitch.planner.vm import needs_vm
 
 PERMISSION_HINT = "join the 'libvirt' group (usermod -aG libvirt $USER) and log in again"
 AGENT_XML = ("<channel type='unix'><target type='virtio' name='org.qemu.guest_agent.0'/></channel> "
@@ -14,8 +15,11 @@ AGENT_XML = ("<channel type='unix'><target type='virtio' name='org.qemu.guest_ag
 def checks(facts: Facts) -> list[Finding]:
     lv = facts.libvirt
     if lv.error is not None:
-        return [fail("libvirt.connect", lv.error, PERMISSION_HINT if "permission" in lv.error
-                     else "start libvirtd (systemctl enable --now libvirtd) or fix libvirt.uri in config.yaml")]
+        fix = PERMISSION_HINT if "permission" in lv.error else \
+            "start libvirtd (systemctl enable --now libvirtd) or fix libvirt.uri in config.yaml"
+        if not any(needs_vm(mode) for mode in facts.config.modes.values()):
+            return [warn("libvirt.connect", f"{lv.error}; no mode needs the VM yet", fix)]
+        return [fail("libvirt.connect", lv.error, fix)]
     findings = [ok("libvirt.connect", f"{lv.uri} is reachable")]
     if lv.read_only:
         findings.append(fail("libvirt.rights", f"{lv.uri} allows this user read-only access only", PERMISSION_HINT))

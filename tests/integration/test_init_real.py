@@ -104,3 +104,43 @@ def test_cli_init_on_a_machine_with_nothing_to_find(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr
     assert "not found libvirt domains" in done.stdout and "not found sinks" in done.stdout
     check(tmp_path / "home" / "modeswitch" / "config.yaml")
+
+
+def test_cli_init_on_a_terminal_asks_before_replacing(tmp_path: Path) -> None:
+    """The real CLI on a pseudo-terminal: it sees a terminal, asks, and Enter means no."""
+    import pty
+    import select
+
+    home = tmp_path / "home"
+    config = home / "modeswitch" / "config.yaml"
+    config.parent.mkdir(parents=True)
+    config.write_text("default_mode: desk\n")
+    env = {**os.environ, "PULSE_SERVER": f"unix:{tmp_path}/none", "XDG_CONFIG_HOME": str(home)}
+    pid, fd = pty.fork()
+    if pid == 0:  # the child: modeswitch on the terminal
+        os.execve(MODESWITCH, [MODESWITCH, "init", "--uri", "qemu:///system"], env)
+    screen = b""
+    try:
+        while b"[y/N]: " not in screen:
+            ready, _, _ = select.select([fd], [], [], 60)
+            assert ready, screen.decode(errors="replace")
+            screen += os.read(fd, 4096)
+        os.write(fd, b"\n")
+        while True:
+            ready, _, _ = select.select([fd], [], [], 60)
+            assert ready, screen.decode(errors="replace")
+            try:
+                chunk = os.read(fd, 4096)
+            except OSError:  # EIO: the child closed the terminal
+                break
+            if not chunk:
+                break
+            screen += chunk
+    finally:
+        _, status = os.waitpid(pid, 0)
+    text = screen.decode(errors="replace")
+    assert os.waitstatus_to_exitcode(status) == 0, text
+    assert f"replace {config} (a backup is kept)? [y/N]: " in text
+    assert f"kept      {config}" in text
+    assert config.read_text() == "default_mode: desk\n"
+    check(config)

@@ -85,6 +85,10 @@ def test_libvirt_read_only_and_unreachable(tmp_path: Path) -> None:
     error = "permission denied opening qemu:///system: authentication unavailable"
     down = vm.checks(machine.facts(libvirt=LibvirtFacts("qemu:///system", "win11", error=error)))
     assert statuses(down) == [("libvirt.connect", Status.FAIL)] and "usermod -aG libvirt" in (down[0].fix or "")
+    machine.write("cfg/modes/desk.yaml", "name: desk\nlooking_glass: true\n")
+    machine.write("cfg/modes/tv.yaml", "name: tv\nlooking_glass: false\n")
+    unneeded = vm.checks(machine.facts(libvirt=LibvirtFacts("qemu:///system", "win11", error=error)))
+    assert statuses(unneeded) == [("libvirt.connect", Status.WARN)] and "no mode needs the VM" in unneeded[0].message
     missing = vm.checks(machine.facts(libvirt=LibvirtFacts("qemu:///system", "win11",
                                                            domain_error="domain 'win11' is not defined")))
     assert statuses(missing)[-1] == ("libvirt.domain", Status.FAIL)
