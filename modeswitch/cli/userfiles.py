@@ -1,67 +1,26 @@
-"""`modeswitch init` and `modeswitch udev-rules`: put the shipped files where users need them."""
+"""`modeswitch udev-rules` and `systemd-unit`: put the shipped files where users need them."""
 
 from __future__ import annotations
 
 import grp
 import os
-import shutil
 import subprocess
+import sys
 from pathlib import Path
 
-from modeswitch.config.loader import shipped_modes_dir
 from modeswitch.errors import ModeswitchError
 from modeswitch.triggers.usb.reader import USBMON_GROUP  # the group the rules give /dev/usbmon* to
-
-CONFIG_TEMPLATE = """\
-# modeswitch configuration. Every key is optional; see README.md for the full reference.
-libvirt:
-  uri: qemu:///system
-  domain: win11          # `virsh list --all` shows your domain's name
-default_mode: desk       # where `toggle` goes from an unknown state
-toggle: [desk, tv]
-transition:
-  step_timeout: 15       # seconds before a step counts as failed and the switch rolls back
-looking_glass:
-  grace: 3               # seconds between SIGTERM and SIGKILL when stopping the viewer
-triggers:
-  combos:
-    - buttons: [select, start]   # hold Back+Start for one second
-      hold: 1.0
-      action: toggle
-  hotplug:
-    - kind: gamepad              # a controller connecting switches to TV mode
-      mode: tv
-      only_when_vm_running: true
-"""
 
 RULES_NAME = "70-modeswitch.rules"
 USBMON_CONF = "modeswitch-usbmon.conf"
 
 
-def init_config(config_path: Path) -> str:
-    """Write config.yaml and copy the example modes; never overwrite what the user has."""
-    modes_dir = config_path.parent / "modes"
-    modes_dir.mkdir(parents=True, exist_ok=True)
-    written = []
-    if not config_path.exists():
-        config_path.write_text(CONFIG_TEMPLATE, encoding="utf-8")
-        written.append(str(config_path))
-    for source in sorted(shipped_modes_dir().glob("*.yaml")):
-        target = modes_dir / source.name
-        if not target.exists():
-            shutil.copyfile(source, target)
-            written.append(str(target))
-    if not written:
-        return f"nothing to do: {config_path} and {modes_dir} already exist"
-    return "wrote " + ", ".join(written) + "\nedit them, then run 'modeswitch check'"
-
-
 def rules_path(name: str = RULES_NAME) -> Path:
-    checkout = Path(__file__).resolve().parent.parent / "udev" / name
+    """The repo's udev/ in a checkout, share/modeswitch/udev when installed (as the modes)."""
+    checkout = Path(__file__).resolve().parents[2] / "udev" / name
     if checkout.exists():
         return checkout
-    prefix = Path(shutil.which("modeswitch") or "/usr/bin/modeswitch").resolve().parent.parent
-    return prefix / "share" / "modeswitch" / "udev" / name
+    return Path(sys.prefix) / "share" / "modeswitch" / "udev" / name
 
 
 def udev_rules(install: bool, dest: Path = Path("/etc/udev/rules.d"),
