@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from modeswitch.model import MONITOR_INPUTS
-
 _POWER = {"on": "on", "standby": "standby", "to_on": "waking up", "to_standby": "going to standby"}
 
 
@@ -47,6 +45,8 @@ def _print_monitor(monitor: dict[str, Any] | None) -> None:
     if monitor.get("input") is None:
         print(f"monitor: {monitor.get('name') or '?'}: {monitor.get('error') or 'unknown'}")
         return
+    from modeswitch.model import MONITOR_INPUTS  # the model costs ~20 ms to import: only when shown
+
     names = {code: name for name, code in MONITOR_INPUTS.items()}
     shown = names.get(monitor["input"], f"0x{monitor['input']:02x}")
     print(f"monitor: {monitor['name']} shows {shown} (DDC/CI on {monitor['bus']})")
