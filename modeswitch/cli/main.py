@@ -92,7 +92,11 @@ def _switch_options(parser: argparse.ArgumentParser) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
-    quick = _quick_status(argv)
+    try:
+        quick = _quick(argv)
+    except NoReply as exc:  # the daemon took the switch: never run it again here
+        print(f"modeswitch: {exc}", file=sys.stderr)
+        return EXIT_FAILED
     if quick is not None:
         return quick
     args = build_parser().parse_args(argv)
@@ -129,19 +133,31 @@ def main(argv: list[str] | None = None) -> int:
 _THIN = {"status", "plan", "history", "reload", "tv", "desk", "toggle", "switch"}
 
 
-def _quick_status(argv: list[str]) -> int | None:
-    """`modeswitch status [--json]` with a daemon running is what status bars call every few
-    seconds: answered without building the argument parser. Anything unusual (another
-    option, no daemon, an error) returns None and takes the ordinary path."""
+def _quick(argv: list[str]) -> int | None:
+    """The hot paths through a running daemon, without building the argument parser (~20
+    subcommands): `status [--json]` (status bars ask every few seconds) and `tv`, `desk`,
+    `toggle`, `switch NAME` with or without `--json` (key bindings, scripts). Anything else,
+    or no daemon to answer, returns None and takes the ordinary path, which reports errors."""
     if argv[:1] == ["--config"]:
         argv = argv[2:]  # the daemon has its own config; the socket comes from the environment
-    if argv not in (["status"], ["status", "--json"]):
+    as_json = argv[-1:] == ["--json"]
+    words = argv[:-1] if as_json else argv
+    if words == ["status"]:
+        verb, fields = ipc.Verb.STATUS, {}
+    elif words in (["tv"], ["desk"], ["toggle"]) or (len(words) == 2 and words[0] == "switch"
+                                                      and not words[1].startswith("-")):
+        verb, fields = ipc.Verb.SWITCH, {"mode": words[-1], "source": "cli"}
+    else:
         return None
     try:
-        result = _daemon_call(Paths.from_environment(), ipc.Verb.STATUS)
+        result = _daemon_call(Paths.from_environment(), verb, **fields)
+    except NoReply:
+        raise
     except (ModeswitchError, OSError):
-        return None
-    _print_json_or(result, argv[-1] == "--json", print_status)
+        return None  # nothing was done: the ordinary path tries again and says what is wrong
+    if verb is ipc.Verb.SWITCH:
+        return _report(Outcome.from_dict(result), as_json)
+    _print_json_or(result, as_json, print_status)
     return EXIT_OK
 
 
