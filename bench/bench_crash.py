@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import ctypes
+import json
 import os
 import random
 import resource
@@ -58,9 +59,21 @@ class Seat:
         self.daemon = subprocess.Popen([MODESWITCH, "--config", str(self.root / "config.yaml"), "daemon"],
                                        env=self.env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                                        stderr=subprocess.DEVNULL)
-        while self.cli("status") != 0 or not self.socket.exists():  # status waits until it is ready
+        while not self.ready(self.daemon.pid):
             time.sleep(0.05)
         return self.daemon
+
+    def ready(self, pid: int) -> bool:
+        """This daemon (not a stale socket, not an in-process fallback) answers and is ready."""
+        try:
+            with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as client:
+                client.settimeout(10)
+                client.connect(str(self.socket))
+                client.sendall(b'{"v": 1, "verb": "ping"}\n')
+                reply = json.loads(client.makefile("rb").readline())
+        except (OSError, ValueError):
+            return False
+        return bool(reply.get("ok")) and reply["result"] == {"pong": True, "pid": pid, "ready": True}
 
     def processes(self, *cmdline: str) -> list[int]:
         wanted = b"\0".join(part.encode() for part in cmdline) + b"\0"
@@ -90,14 +103,18 @@ def kill_rounds(seat: Seat, kills: int, rng: random.Random) -> None:
         with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as client:
             client.connect(str(seat.socket))
             client.sendall(b'{"v": 1, "verb": "switch", "mode": "desk"}\n')
-            time.sleep(rng.uniform(0.0, 1.4))
+            delay = rng.uniform(0.0, 1.4)
+            time.sleep(delay)
             daemon.send_signal(signal.SIGKILL)
             daemon.wait()
         daemon = seat.start()
         doubled += len(seat.processes("sleep", "1000")) > 1
         hooks_left += len(seat.processes("sleep", "1001")) > 0
-        seat.cli("desk")
-        not_one += len(seat.processes("sleep", "1000")) != 1
+        desk = seat.cli("desk")
+        viewers = seat.processes("sleep", "1000")
+        if len(viewers) != 1:
+            not_one += 1
+            print(f"  kill {delay:.3f} s in: desk exited {desk}, then {len(viewers)} viewers", flush=True)
         with contextlib.suppress(ChildProcessError):
             while os.waitpid(-1, os.WNOHANG)[0]:
                 pass

@@ -24,8 +24,10 @@ import json
 import logging
 import os
 import secrets
+import select
 import shutil
 import signal
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -87,34 +89,56 @@ def marked(pid: int, owner: str, run: str, proc: Path = PROC) -> bool:
     return env.get(OWNER_VAR) == owner and env.get(RUN_VAR) == run
 
 
-def kill_marked(owner: str, run: str, proc: Path = PROC) -> int:
-    """SIGKILL every process of one run, whatever group or session it moved to; how many.
+def kill_marked(owner: str, run: str, proc: Path = PROC, wait: float = 2.0) -> int:
+    """SIGKILL every process of one run, whatever group or session it moved to, and wait (up
+    to `wait` s) until they have exited, so "ended" means gone; how many.
 
     The marker is checked again through a pidfd, so a pid reused meanwhile is never hit, and
     the scan repeats for a process that forked while the previous pass ran."""
-    hit: set[int] = set()
-    for _ in range(5):
-        pids = [pid for pid in find(owner, run, proc) if pid not in hit]
-        if not pids:
-            break
-        hit.update(pid for pid in pids if signal_marked(pid, owner, run, signal.SIGKILL, proc))
-    return len(hit)
+    pidfds: dict[int, int] = {}
+    try:
+        for _ in range(5):
+            pids = [pid for pid in find(owner, run, proc) if pid not in pidfds]
+            if not pids:
+                break
+            for pid in pids:
+                pidfd = _signal_marked(pid, owner, run, signal.SIGKILL, proc)
+                if pidfd is not None:
+                    pidfds[pid] = pidfd
+        _wait_all(list(pidfds.values()), wait)
+    finally:
+        for pidfd in pidfds.values():
+            os.close(pidfd)
+    return len(pidfds)
 
 
-def signal_marked(pid: int, owner: str, run: str, signum: int, proc: Path = PROC) -> int:
+def _signal_marked(pid: int, owner: str, run: str, signum: int, proc: Path = PROC) -> int | None:
+    """Signal `pid` only if it still carries the marker; its open pidfd if it was signalled."""
     try:
         pidfd = os.pidfd_open(pid)
     except OSError:
-        return 0
+        return None
     try:
-        if not marked(pid, owner, run, proc):
-            return 0
-        signal.pidfd_send_signal(pidfd, signum)
-        return 1
+        if marked(pid, owner, run, proc):
+            signal.pidfd_send_signal(pidfd, signum)
+            return pidfd
     except ProcessLookupError:
-        return 0
-    finally:
-        os.close(pidfd)
+        pass
+    os.close(pidfd)
+    return None
+
+
+def _wait_all(pidfds: list[int], timeout: float) -> None:
+    """A pidfd turns readable when its process exits (a zombie counts)."""
+    poller = select.poll()
+    for pidfd in pidfds:
+        poller.register(pidfd, select.POLLIN)
+    deadline = time.monotonic() + timeout
+    pending = set(pidfds)
+    while pending and (left := deadline - time.monotonic()) > 0:
+        for pidfd, _ in poller.poll(left * 1000):
+            pending.discard(pidfd)
+            poller.unregister(pidfd)
 
 
 def kill_group(pgid: int, signum: int = signal.SIGKILL) -> None:
