@@ -43,6 +43,7 @@ class StepKind(StrEnum):
     VIEWER_STOP = "viewer.stop"
     DISPLAY = "display"
     TV = "tv"
+    GUEST = "guest"
     MONITOR = "monitor"
     NOOP = "noop"
 
@@ -143,6 +144,15 @@ class Hook:
 
 
 @dataclass(frozen=True)
+class GuestAction:
+    """A program run inside the VM through qemu-guest-agent when a mode is entered."""
+
+    argv: tuple[str, ...]
+    timeout: float = 30.0
+    undo: tuple[str, ...] | None = None
+
+
+@dataclass(frozen=True)
 class Hooks:
     before: tuple[Hook, ...] = ()
     after: tuple[Hook, ...] = ()
@@ -163,6 +173,7 @@ class Mode:
     tv: TvSpec | None = None
     monitor: MonitorSpec | None = None
     hooks: Hooks = Hooks()
+    guest: tuple[GuestAction, ...] | None = None
 
 
 # --- observations: what backends read back from the world -------------------------------
@@ -248,6 +259,7 @@ class VmObservation:
     usb: tuple[AttachedUsb, ...] = ()
     inputs: tuple[AttachedInput, ...] = ()
     error: str | None = None
+    agent: str | None = None  # the guest agent channel: connected, disconnected, no-channel, vm-off
 
 
 @dataclass(frozen=True)

@@ -30,6 +30,7 @@ import libvirt_qemu
 
 from modeswitch.backends.libvirt.connection import EVENT_IMPL, ensure_event_loop, lookup_domain, open_connection
 from modeswitch.errors import BackendError, StepTimeout
+from modeswitch.model import Step, StepKind
 
 T = TypeVar("T")
 
@@ -246,3 +247,34 @@ class LibvirtGuestAgent:
 def _seconds(deadline: float) -> int:
     """qemuAgentCommand takes whole seconds; at least one, so a call is never 'no wait'."""
     return max(1, int(deadline - time.monotonic() + 0.999))
+
+
+class GuestActions:
+    """Runs a mode's guest actions (GUEST steps): waits for the agent, runs the program, and
+    fails the step on a non-zero exit with the last line the program wrote to stderr. The
+    step's timeout bounds both the wait and the run. Returns the program's output, which the
+    engine keeps in the history record."""
+
+    kinds = frozenset({StepKind.GUEST})
+
+    def __init__(self, agent: GuestAgent) -> None:
+        self.agent = agent
+
+    async def apply(self, step: Step) -> str:
+        argv = tuple(str(a) for a in step.args["argv"])
+        timeout = float(step.args.get("timeout", 30.0))
+        deadline = time.monotonic() + timeout
+        await self.agent.wait_ready(timeout)
+        done = await self.agent.run(argv, max(0.1, deadline - time.monotonic()))
+        if done.exit_code != 0:
+            raise BackendError(f"guest action {argv[0]} exited {done.exit_code}: {done.last_error_line}")
+        return output_text(done)
+
+    async def state(self) -> AgentState:
+        return await self.agent.state()
+
+
+def output_text(done: GuestRun, limit: int = 2000) -> str:
+    """What a history record keeps of a run: stdout, then stderr, cut to `limit` characters."""
+    text = done.stdout + (f"\n[stderr]\n{done.stderr}" if done.stderr.strip() else "")
+    return text if len(text) <= limit else text[:limit] + "…"

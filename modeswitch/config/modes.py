@@ -12,6 +12,7 @@ from modeswitch.model import (
     TOGGLE,
     AudioTarget,
     EvdevInput,
+    GuestAction,
     Hook,
     Hooks,
     Mode,
@@ -23,7 +24,7 @@ from modeswitch.model import (
     WhenMissing,
 )
 
-_MODE_KEYS = {"name", "vm", "usb", "inputs", "audio", "looking_glass", "display", "tv", "monitor", "hooks"}
+_MODE_KEYS = {"name", "vm", "usb", "inputs", "audio", "looking_glass", "display", "tv", "monitor", "hooks", "guest"}
 
 
 def load_modes(dirs: tuple[Path, ...]) -> dict[str, Mode]:
@@ -65,6 +66,7 @@ def load_mode(path: Path) -> tuple[Mode, Node | None]:
         tv=read_tv(keys["tv"]) if "tv" in keys else None,
         monitor=read_monitor(keys["monitor"]) if "monitor" in keys else None,
         hooks=_read_hooks(keys["hooks"]) if "hooks" in keys else Hooks(),
+        guest=tuple(_read_guest_action(i) for i in keys["guest"].items()) if "guest" in keys else None,
     )
     return mode, keys.get("name")
 
@@ -174,6 +176,18 @@ def _read_hook(node: Node) -> Hook:
     return Hook(
         argv=keys["argv"].argv(),
         timeout=keys["timeout"].number(0.1, 600) if "timeout" in keys else 10.0,
+        undo=keys["undo"].argv() if "undo" in keys else None,
+    )
+
+
+def _read_guest_action(node: Node) -> GuestAction:
+    keys = node.mapping({"argv", "timeout", "undo"})
+    if "argv" not in keys:
+        raise node.error("a guest action needs 'argv'",
+                         r"e.g. {argv: ['C:\Windows\System32\DisplaySwitch.exe', /external]}")
+    return GuestAction(
+        argv=keys["argv"].argv(),
+        timeout=keys["timeout"].number(0.1, 3600) if "timeout" in keys else 30.0,
         undo=keys["undo"].argv() if "undo" in keys else None,
     )
 

@@ -24,6 +24,7 @@ from modeswitch.model import (
 )
 from modeswitch.planner.audio import plan_audio
 from modeswitch.planner.display import plan_display
+from modeswitch.planner.guest import plan_guest
 from modeswitch.planner.monitor import plan_monitor
 from modeswitch.planner.tv import plan_tv
 from modeswitch.planner.vm import plan_vm
@@ -32,8 +33,9 @@ from modeswitch.planner.vm import plan_vm
 def plan(actual: SeatState, target: Mode, modes: Iterable[Mode], *, entering: bool = False) -> Plan:
     """Diff the observed seat against `target`. A mode already in place plans zero steps.
 
-    Hooks belong to entering a mode: they run when the seat changes, or when `entering` says
-    the seat comes from another (or an unknown) mode, so a mode made only of hooks works too.
+    Hooks and guest actions belong to entering a mode: they run when the seat changes, or when
+    `entering` says the seat comes from another (or an unknown) mode, so a mode made only of
+    hooks works too.
 
     Raises PlanError when the target cannot be reached from what is observed; nothing has
     been applied at that point.
@@ -58,6 +60,9 @@ def plan(actual: SeatState, target: Mode, modes: Iterable[Mode], *, entering: bo
         return Plan(target.name, notes=tuple(notes))
     before = [[_hook_step(h.argv, h.timeout, h.undo, "before")] for h in target.hooks.before]
     after = [[_hook_step(h.argv, h.timeout, h.undo, "after")] for h in target.hooks.after]
+    # guest actions once the VM runs and its devices are in, before the monitor's input moves
+    at = len(groups) - 1 if monitor else len(groups)
+    groups[at:at] = plan_guest(target, actual.vm)
     return Plan(target.name, tuple(tuple(g) for g in before + groups + after), tuple(notes))
 
 

@@ -147,7 +147,7 @@ def plan_power(mode: Mode, vm: VmObservation) -> list[Step]:
 
 
 def needs_vm(mode: Mode) -> bool:
-    return mode.vm is VmPower.RUNNING or bool(mode.usb) or bool(mode.inputs)
+    return mode.vm is VmPower.RUNNING or bool(mode.usb) or bool(mode.inputs) or bool(mode.guest)
 
 
 def plan_vm(mode: Mode, modes: Iterable[Mode], state: SeatState) -> tuple[list[Step], list[Step], list[Step]]:

@@ -17,6 +17,7 @@ import libvirt
 import libvirt_qemu
 
 from modeswitch.backends.base import UsbInventory
+from modeswitch.backends.guest import AgentState, channel_state
 from modeswitch.backends.libvirt.connection import Connection, VmEvent
 from modeswitch.backends.libvirt.domain_xml import (
     GRAB_TOGGLES,
@@ -61,6 +62,14 @@ def _version(number: int) -> str:
 
 def _state(dom: libvirt.virDomain) -> str:
     return STATES.get(dom.state()[0], "unknown")
+
+
+def _agent(xml: str, state: str) -> str:
+    """The guest agent channel as status reports it; only a running VM can have it connected."""
+    channel = channel_state(xml)
+    if channel is AgentState.NO_CHANNEL or state in ("running", "paused"):
+        return channel.value
+    return AgentState.VM_OFF.value
 
 
 def _same_usb(attached: AttachedUsb, args: Mapping[str, Any]) -> bool:
@@ -128,7 +137,8 @@ class LibvirtBackend:
         except (libvirt.libvirtError, ValueError) as err:
             return VmObservation(self.domain, self._conn.connected, "unknown",
                                  error=f"cannot read domain '{self.domain}': {err}")
-        return VmObservation(self.domain, True, state, parse_usb(xml), tuple(i for i, _ in held))
+        return VmObservation(self.domain, True, state, parse_usb(xml), tuple(i for i, _ in held),
+                             agent=_agent(xml, state))
 
     async def apply(self, step: Step) -> None:
         handler = self._handlers.get(step.kind)
