@@ -28,9 +28,10 @@ class StepRecord:
     ok: bool
     duration_ms: float
     error: str | None = None
+    output: str | None = None  # what the step's program printed (guest actions)
 
     def as_dict(self) -> dict[str, Any]:
-        return {
+        record = {
             "kind": self.step.kind.value,
             "target": self.step.target,
             "description": self.step.description,
@@ -38,6 +39,7 @@ class StepRecord:
             "duration_ms": round(self.duration_ms, 3),
             "error": self.error,
         }
+        return record if self.output is None else {**record, "output": self.output}
 
 
 @dataclass
@@ -113,7 +115,7 @@ class Engine:
     async def _timed(self, step: Step, done: list[Step] | None = None) -> StepRecord:
         began = time.perf_counter()
         try:
-            await self._apply(step)
+            output = await self._apply(step)
             if done is not None:
                 done.append(step)
         except ModeswitchError as exc:
@@ -121,18 +123,19 @@ class Engine:
         except Exception as exc:  # a backend bug must still roll back, and be logged in full
             log.exception("step %s failed unexpectedly", step.description)
             return StepRecord(step, False, (time.perf_counter() - began) * 1000, f"{type(exc).__name__}: {exc}")
-        return StepRecord(step, True, (time.perf_counter() - began) * 1000)
+        return StepRecord(step, True, (time.perf_counter() - began) * 1000,
+                          output=output if isinstance(output, str) else None)
 
-    async def _apply(self, step: Step) -> None:
+    async def _apply(self, step: Step) -> object:
         if step.kind is StepKind.NOOP:
-            return
+            return None
         executor = self.executors.get(step.kind)
         if executor is None:
             raise BackendError(f"no backend handles {step.kind.value} steps", "is that part configured?")
         # A hook has its own timeout; the engine's is a backstop slightly above it.
         timeout = max(self.step_timeout, float(step.args.get("timeout", 0)) + 1.0)
         try:
-            await asyncio.wait_for(executor.apply(step), timeout)
+            return await asyncio.wait_for(executor.apply(step), timeout)
         except TimeoutError:
             raise StepTimeout(f"'{step.description}' did not finish within {timeout:g} s") from None
 

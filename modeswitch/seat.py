@@ -14,6 +14,7 @@ from typing import Any
 from modeswitch.backends.base import (
     AudioBackend,
     DisplayBackend,
+    GuestBackend,
     MonitorBackend,
     StepExecutor,
     TvBackend,
@@ -43,15 +44,17 @@ class BackendSet:
     viewer: ViewerBackend | None = None
     display: DisplayBackend | None = None
     tv: TvBackend | None = None
+    guest: GuestBackend | None = None  # guest actions through the VM's agent
     monitor: MonitorBackend | None = None
     extra: list[StepExecutor] = field(default_factory=list)
 
     def executors(self) -> list[StepExecutor]:
-        parts = [self.hooks, self.vm, self.audio, self.viewer, self.display, self.tv, self.monitor, *self.extra]
+        parts = [self.hooks, self.vm, self.audio, self.viewer, self.display, self.tv, self.monitor, self.guest,
+                 *self.extra]
         return [part for part in parts if part is not None]
 
     async def close(self) -> None:
-        for part in (self.viewer, self.audio, self.vm):
+        for part in (self.viewer, self.audio, self.guest, self.vm):
             if part is not None:
                 try:
                     await part.close()

@@ -24,7 +24,14 @@ class StepExecutor(Protocol):
     @property
     def kinds(self) -> frozenset[StepKind]: ...
 
-    async def apply(self, step: Step) -> None: ...
+    async def apply(self, step: Step) -> object:
+        """None, or text the step's program printed, which the history record keeps."""
+
+
+class GuestBackend(StepExecutor, Protocol):
+    """Runs programs inside the VM (guest actions)."""
+
+    async def close(self) -> None: ...
 
 
 class VmBackend(StepExecutor, Protocol):

@@ -73,6 +73,8 @@ class GuestAgent(Protocol):
 
     async def run(self, argv: Sequence[str], timeout: float) -> GuestRun: ...
 
+    async def close(self) -> None: ...
+
 
 def channel_state(domain_xml: str) -> AgentState:
     """The agent channel's state from a live domain XML (`<target state='connected'>`)."""
@@ -155,11 +157,17 @@ class LibvirtGuestAgent:
             if own is not None:
                 own.close()
 
-    def _connection(self) -> libvirt.virConnect:
-        conn = self._shared() if self._shared is not None else self._own
-        if conn is None:
-            raise BackendError("libvirt is not connected", "it reconnects by itself")
-        return conn
+    async def _connection(self) -> libvirt.virConnect:
+        """The shared connection, or our own, opened now if it was not (libvirt was down when
+        the daemon started) or has died since."""
+        if self._shared is not None:
+            conn = self._shared()
+            if conn is None:
+                raise BackendError("libvirt is not connected", "it reconnects by itself")
+            return conn
+        if self._own is None or not await self._call(_alive, self._own):
+            self._own = await self._call(open_connection, self.uri)
+        return self._own
 
     def _listen(self, conn: libvirt.virConnect) -> None:
         """Agent lifecycle events from this connection (again after a reconnect)."""
@@ -178,7 +186,7 @@ class LibvirtGuestAgent:
         return await asyncio.get_running_loop().run_in_executor(self._executor, fn, *args)
 
     async def _domain(self) -> libvirt.virDomain:
-        conn = self._connection()
+        conn = await self._connection()
         return await self._call(lookup_domain, conn, self.uri, self.domain_name)
 
     async def state(self) -> AgentState:
@@ -194,7 +202,7 @@ class LibvirtGuestAgent:
         """Until the guest's agent has its channel open and answers `guest-ping`. Sleeps on
         libvirt's agent lifecycle event in between; fails after `timeout` seconds."""
         deadline = time.monotonic() + timeout
-        await self._call(self._listen, self._connection())
+        await self._call(self._listen, await self._connection())
         while True:
             self._changed.clear()
             state = await self.state()
@@ -244,6 +252,13 @@ class LibvirtGuestAgent:
                         decode_output(status, "err-data"), (time.monotonic() - started) * 1000)
 
 
+def _alive(conn: libvirt.virConnect) -> bool:
+    try:
+        return bool(conn.isAlive())
+    except libvirt.libvirtError:
+        return False
+
+
 def _seconds(deadline: float) -> int:
     """qemuAgentCommand takes whole seconds; at least one, so a call is never 'no wait'."""
     return max(1, int(deadline - time.monotonic() + 0.999))
@@ -272,6 +287,9 @@ class GuestActions:
 
     async def state(self) -> AgentState:
         return await self.agent.state()
+
+    async def close(self) -> None:
+        await self.agent.close()
 
 
 def output_text(done: GuestRun, limit: int = 2000) -> str:

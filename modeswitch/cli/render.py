@@ -90,6 +90,8 @@ def _print_vm(vm: dict[str, Any] | None) -> None:
         print(f"vm:      {vm['domain']}: not connected ({vm.get('error') or 'unknown'})")
         return
     print(f"vm:      {vm['domain']} {vm['state']}")
+    if vm.get("agent") in ("connected", "disconnected"):  # a domain with the agent's channel
+        print(f"  agent  guest agent {vm['agent']}")
     for usb in vm.get("usb") or []:
         print(f"  usb    {usb['vendor']:04x}:{usb['product']:04x} bus {usb.get('bus')} dev {usb.get('device')}")
     for entry in vm.get("inputs") or []:

@@ -39,6 +39,7 @@ def wiring(config: Config) -> dict[str, tuple[object, ...] | None]:
         "display": () if uses(config, "display") else None,
         "tv": (_cec_device(config),) if uses(config, "tv") else None,
         "monitor": _monitor_match(config) if uses(config, "monitor") else None,
+        "guest": (config.libvirt_uri, config.domain) if uses(config, "guest") else None,
     }
 
 
@@ -78,6 +79,8 @@ async def _add(part: str, backends: BackendSet, config: Config, paths: Paths, on
         from modeswitch.backends.ddc.backend import DdcBackend
 
         backends.monitor = DdcBackend(*_monitor_match(config))
+    elif part == "guest":
+        await _add_guest(backends, config, tolerate)
 
 
 def _monitor_match(config: Config) -> tuple[str | None, str | None, str | None]:
@@ -146,6 +149,20 @@ async def _add_vm(
             log.error("libvirt: %s; retrying in the background", exc)
             vm.connect_in_background()
     backends.vm, backends.usb = vm, inventory
+
+
+async def _add_guest(backends: BackendSet, config: Config, tolerate: bool) -> None:
+    """Guest actions talk to the agent on a connection of their own: a program running in the
+    guest for seconds must not hold up the VM backend's calls."""
+    from modeswitch.backends.guest import GuestActions, LibvirtGuestAgent
+
+    agent = LibvirtGuestAgent(config.libvirt_uri, config.domain)
+    try:
+        await agent.connect()
+    except ModeswitchError:
+        if not tolerate:
+            raise
+    backends.guest = GuestActions(agent)
 
 
 async def _add_audio(backends: BackendSet, config: Config, on_event: EventHandler | None) -> None:

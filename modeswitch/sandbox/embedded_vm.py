@@ -49,17 +49,18 @@ def stand_in_pads(count: int) -> tuple[FakeUsbDevice, ...]:
 def domain_xml(name: str, emulator: str, usb_ports: int | None = None, guest: GuestImage | None = None,
                console: Path | None = None, agent_socket: Path | None = None) -> str:
     """Disk-less q35. With `guest`, it boots that kernel and initramfs (256 MiB, which the
-    Debian kernel needs) and has the guest agent's channel and a serial console log. The
-    channel's socket path is given (`agent_socket`) because the one libvirt derives from a
-    nested temp root exceeds the 108 bytes a Unix socket path may have."""
+    Debian kernel needs) and a serial console log. With `agent_socket`, it has the guest
+    agent's channel, bound there: the path libvirt derives from a nested temp root exceeds the
+    108 bytes a Unix socket path may have."""
     ports = f" ports='{usb_ports}'" if usb_ports else ""
     boot, memory, extra = "", 64, ""
+    if agent_socket is not None:
+        source = f"<source mode='bind' path='{agent_socket}'/>"
+        extra = "\n    " + CHANNEL_XML.replace("\n", "").replace("<target", source + "<target")
     if guest is not None:
         memory = 256
         boot = (f"\n    <kernel>{guest.kernel}</kernel>\n    <initrd>{guest.initrd}</initrd>"
                 f"\n    <cmdline>{guest.cmdline}</cmdline>\n  ")
-        source = f"<source mode='bind' path='{agent_socket}'/>" if agent_socket else ""
-        extra = "\n    " + CHANNEL_XML.replace("\n", "").replace("<target", source + "<target")
         if console is not None:
             extra += f"\n    <serial type='file'><source path='{console}'/></serial>"
     return f"""<domain type='qemu'>
@@ -98,9 +99,10 @@ class EmbeddedVm:
     def __init__(self, name: str = "modeswitch-demo", pads: int = 2, *, start: bool = True,
                  usb_ports: int | None = None, parent: Path | None = None,
                  root: Path | None = None, guest: GuestImage | None = None,
-                 emulator: str | None = None) -> None:
+                 emulator: str | None = None, agent_channel: bool = False) -> None:
         self.domain, self._pads, self._start = name, pads, start
         self._emulator = emulator  # a wrapper around QEMU (e.g. one that preloads umockdev)
+        self._agent_channel = agent_channel or guest is not None  # without a guest: nobody answers
         self.guest = guest
         self._socket_dir: Path | None = None
         self._usb_ports, self._parent = usb_ports, parent
@@ -156,7 +158,7 @@ class EmbeddedVm:
             (self.root / "etc" / "qemu.conf").write_text(QEMU_CONF)
             write_usb_tree(self.sysfs, stand_in_pads(self._pads))
             self._conn = conn = await self._run(_open, self.uri)
-            if self.guest is not None:
+            if self._agent_channel:
                 self._socket_dir = Path(tempfile.mkdtemp(prefix="msw-ga-"))
             xml = domain_xml(self.domain, emulator, self._usb_ports, self.guest, self.console_log,
                              self._socket_dir / "agent.sock" if self._socket_dir else None)
