@@ -18,9 +18,11 @@ import fcntl
 import gzip
 import hashlib
 import json
+import lzma
 import os
 import re
 import shutil
+import stat
 import subprocess
 import tempfile
 from collections.abc import Iterator
@@ -30,7 +32,7 @@ from pathlib import Path
 
 from modeswitch.errors import BackendError
 
-RECIPE_VERSION = 1
+RECIPE_VERSION = 3
 KERNEL_META = "linux-image-amd64"  # the -cloud- flavour has no USB at all
 STATIC_PACKAGES = ("busybox-static", "qemu-guest-agent")
 AGENT_CHANNEL = "org.qemu.guest_agent.0"
@@ -180,27 +182,60 @@ def _build(spec: dict[str, object], work: Path) -> None:
 def _fill_initramfs(tree: Path, out: Path) -> None:
     for d in ("bin", "sbin", "usr/bin", "usr/sbin", "proc", "sys", "dev", "tmp", "lib/modules"):
         (out / d).mkdir(parents=True, exist_ok=True)
-    shutil.copy2(tree / "bin" / "busybox", out / "bin" / "busybox")
-    agent = tree / "usr" / "sbin" / "qemu-ga"
+    shutil.copy2(_one_of(tree, "bin/busybox", "usr/bin/busybox"), out / "bin" / "busybox")
+    agent = _one_of(tree, "usr/sbin/qemu-ga", "usr/bin/qemu-ga")
     shutil.copy2(agent, out / "usr" / "sbin" / "qemu-ga")
     for lib in shared_libraries(agent):
         dest = out / lib.relative_to("/")
         dest.parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(lib.resolve(), dest)
+    builtin = _builtin(tree)
     for name in MODULES:
-        shutil.copy2(_module(tree, name), out / "lib" / "modules" / f"{name}.ko")
+        if name.replace("-", "_") not in builtin:  # another kernel may have some built in
+            (out / "lib" / "modules" / f"{name}.ko").write_bytes(_module_bytes(_module(tree, name)))
     init = INIT.replace("@MODULES@", " ".join(MODULES)).replace("@CHANNEL@", AGENT_CHANNEL)
     (out / "init").write_text(init)
     (out / "init").chmod(0o755)
 
 
+def _one_of(tree: Path, *candidates: str) -> Path:
+    """Debian 12 ships some files under /bin, Debian 13 (merged /usr) under /usr/bin."""
+    for candidate in candidates:
+        if (tree / candidate).exists():
+            return tree / candidate
+    raise BackendError(f"the packages have none of {', '.join(candidates)}")
+
+
 def _module(tree: Path, name: str) -> Path:
-    """Module file names use - or _ inconsistently; modprobe treats them alike, so do we."""
+    """Module file names use - or _ inconsistently; modprobe treats them alike, so do we.
+    Debian 12 ships them as .ko, Debian 13 as .ko.xz."""
     wanted = name.replace("-", "_")
-    for path in (tree / "lib" / "modules").rglob("*.ko"):
-        if path.stem.replace("-", "_") == wanted:
-            return path
+    for modules in (tree / "lib" / "modules", tree / "usr" / "lib" / "modules"):
+        for path in modules.rglob("*.ko*") if modules.is_dir() else ():
+            if path.name.split(".ko", 1)[0].replace("-", "_") == wanted:
+                return path
     raise BackendError(f"the kernel package has no module {name}.ko")
+
+
+def _builtin(tree: Path) -> set[str]:
+    """Names of the modules the kernel has built in (its modules.builtin list)."""
+    names = set()
+    for listing in [*tree.glob("lib/modules/*/modules.builtin"), *tree.glob("usr/lib/modules/*/modules.builtin")]:
+        for line in listing.read_text().splitlines():
+            names.add(line.rsplit("/", 1)[-1].split(".ko", 1)[0].replace("-", "_"))
+    return names
+
+
+def _module_bytes(path: Path) -> bytes:
+    """busybox's insmod takes a plain .ko: unpack the compressed ones."""
+    data = path.read_bytes()
+    if path.name.endswith(".ko.xz"):
+        return lzma.decompress(data)
+    if path.name.endswith(".ko.gz"):
+        return gzip.decompress(data)
+    if not path.name.endswith(".ko"):
+        raise BackendError(f"cannot unpack the kernel module {path.name}", "expected .ko, .ko.xz or .ko.gz")
+    return data
 
 
 def shared_libraries(binary: Path) -> list[Path]:
@@ -216,14 +251,23 @@ def shared_libraries(binary: Path) -> list[Path]:
 
 
 def _pack(directory: Path, out: Path) -> None:
-    """cpio newc, gzip: the format the kernel unpacks as its initramfs."""
-    names = sorted(str(p.relative_to(directory)) for p in directory.rglob("*"))
-    try:
-        done = subprocess.run(["cpio", "-o", "-H", "newc", "--quiet"], cwd=directory,
-                              input="\n".join(names).encode(), capture_output=True, check=False)
-    except FileNotFoundError:
-        raise BackendError("cpio is not installed", "apt install cpio (scripts/bootstrap does)") from None
-    if done.returncode != 0:
-        raise BackendError(f"cpio failed: {done.stderr.decode(errors='replace').strip()}")
+    """cpio newc, gzip: the format the kernel unpacks as its initramfs. Written here rather
+    than by cpio(1), which a minimal root (the Debian 13 test root) does not have."""
     with gzip.open(out, "wb", compresslevel=6) as packed:
-        packed.write(done.stdout)
+        for number, path in enumerate(sorted(directory.rglob("*")), start=1):
+            name = str(path.relative_to(directory))
+            info = path.lstat()
+            data = os.readlink(path).encode() if path.is_symlink() else (
+                path.read_bytes() if path.is_file() else b"")
+            packed.write(newc_entry(name, info.st_mode, number, int(info.st_mtime), data))
+        packed.write(newc_entry("TRAILER!!!", 0, 0, 0, b"", links=1))
+
+
+def newc_entry(name: str, mode: int, inode: int, mtime: int, data: bytes, links: int | None = None) -> bytes:
+    """One member of a "new ASCII" (070701) cpio archive, owned by root, padded to 4 bytes."""
+    fields = [inode, mode, 0, 0, links if links is not None else (2 if stat.S_ISDIR(mode) else 1), mtime,
+              len(data), 0, 0, 0, 0, len(name) + 1, 0]
+    header = b"070701" + b"".join(f"{value:08X}".encode() for value in fields)
+    entry = header + name.encode() + b"\0"
+    entry += b"\0" * (-len(entry) % 4)
+    return entry + data + b"\0" * (-len(data) % 4)

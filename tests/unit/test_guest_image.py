@@ -101,3 +101,14 @@ def test_usb_listing_parses_nodes_and_missing_nodes() -> None:
     )
     assert [d.port for d in devices] == [1, 2, 1]
     assert str(devices[1]) == "1-2 0627:0001 QEMU USB Keyboard (/dev/input/event3)"
+
+
+def test_newc_entries_are_aligned_and_name_their_sizes() -> None:
+    from modeswitch.sandbox.guest_image import newc_entry
+
+    entry = newc_entry("init", 0o100755, 7, 1_700_000_000, b"#!/bin/sh\n")
+    assert entry.startswith(b"070701") and len(entry) % 4 == 0
+    fields = [int(entry[6 + 8 * i:14 + 8 * i], 16) for i in range(13)]
+    assert fields[:7] == [7, 0o100755, 0, 0, 1, 1_700_000_000, 10] and fields[11] == len("init") + 1
+    assert entry[110:115] == b"init\0" and b"#!/bin/sh\n" in entry
+    assert newc_entry("lib", 0o40755, 8, 0, b"")[6 + 8 * 4:14 + 8 * 4] == b"00000002"  # a directory: 2 links
