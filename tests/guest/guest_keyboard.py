@@ -17,7 +17,6 @@ from umockdev_qemu import EmulatedKeyboard, emulated_keyboard
 
 from modeswitch.backends.guest import LibvirtGuestAgent
 from modeswitch.backends.hooks import HookRunner
-from modeswitch.backends.libvirt.domain_xml import qmp_id
 from modeswitch.config.loader import Config
 from modeswitch.history import HistoryLog
 from modeswitch.model import EvdevInput, Mode, VmPower
@@ -26,6 +25,8 @@ from modeswitch.sandbox.guest_image import GuestImage
 from modeswitch.seat import BackendSet, Seat
 
 INPUT_EVENT_SIZE = 24
+USERS_OWN = "users-own-keyboard"  # an input-linux object the user added: never ours to remove
+KEYBOARD_NODE = "/dev/zero"  # see umockdev_qemu.emulated_keyboard: QEMU sees a keyboard there
 GUEST_KEYBOARD = "/dev/input/event0"  # the guest's AT keyboard, where QEMU sends key events
 # Opens the keyboard first, says so, then prints the next 6 events as hex: a key press and its
 # release each come as EV_MSC (scancode), EV_KEY, EV_SYN from the guest's AT keyboard.
@@ -54,16 +55,25 @@ class KeyboardVm:
         assert "error" not in reply, reply
         return reply["return"]
 
-    def input_objects(self) -> list[str]:
+    def input_objects(self) -> dict[str, str]:
+        """QEMU's input-linux objects: id → the evdev path it reads."""
         listing = self.qmp("qom-list", path="/objects")
         assert isinstance(listing, list)
-        return sorted(o["name"] for o in listing if o["type"] == "child<input-linux>")
+        names = [o["name"] for o in listing if o["type"] == "child<input-linux>"]
+        return {name: str(self.qmp("qom-get", path=f"/objects/{name}", property="evdev")) for name in names}
+
+    def ours(self) -> str:
+        """The object desk mode added (QMP on libvirt 9, libvirt's own on libvirt >= 10.4)."""
+        found = [name for name, path in self.input_objects().items()
+                 if path == self.keyboard.devnode and name != USERS_OWN]
+        assert len(found) == 1, self.input_objects()
+        return found[0]
 
 
 @pytest.fixture(scope="module")
 def keyboard_vm(guest_image: GuestImage, tmp_path_factory: pytest.TempPathFactory) -> Iterator[KeyboardVm]:
     workdir = tmp_path_factory.mktemp("umockdev-qemu")
-    keyboard = emulated_keyboard(workdir, 7)
+    keyboard = emulated_keyboard(workdir, 7, KEYBOARD_NODE)
     vm = EmbeddedVm("modeswitch-keyboard", pads=0, root=shared_root(), guest=guest_image,
                     emulator=str(keyboard.wrapper))
     run(vm.__aenter__())
@@ -119,7 +129,7 @@ def test_a_key_typed_on_the_host_arrives_in_the_guest(keyboard_vm: KeyboardVm) -
 
 def test_qemu_holds_the_grab_toggle_the_mode_asked_for(keyboard_vm: KeyboardVm) -> None:
     _switch(keyboard_vm, "desk")
-    ours = f"/objects/{qmp_id(keyboard_vm.keyboard.devnode)}"
+    ours = f"/objects/{keyboard_vm.ours()}"
     assert keyboard_vm.qmp("qom-get", path=ours, property="grab-toggle") == "alt-alt"
     assert keyboard_vm.qmp("qom-get", path=ours, property="grab_all") is True
     assert keyboard_vm.qmp("qom-get", path=ours, property="evdev") == keyboard_vm.keyboard.devnode
@@ -127,11 +137,12 @@ def test_qemu_holds_the_grab_toggle_the_mode_asked_for(keyboard_vm: KeyboardVm) 
 
 def test_tv_removes_our_input_object_and_only_ours(keyboard_vm: KeyboardVm) -> None:
     _switch(keyboard_vm, "desk")
-    keyboard_vm.qmp("object-add", **{"qom-type": "input-linux", "id": "users-own-keyboard",
+    keyboard_vm.qmp("object-add", **{"qom-type": "input-linux", "id": USERS_OWN,
                                      "evdev": keyboard_vm.keyboard.devnode, "grab_all": False})
     try:
-        assert keyboard_vm.input_objects() == sorted([qmp_id(keyboard_vm.keyboard.devnode), "users-own-keyboard"])
+        ours = keyboard_vm.ours()
+        assert set(keyboard_vm.input_objects()) == {ours, USERS_OWN}
         _switch(keyboard_vm, "tv")
-        assert keyboard_vm.input_objects() == ["users-own-keyboard"]
+        assert list(keyboard_vm.input_objects()) == [USERS_OWN]
     finally:
-        keyboard_vm.qmp("object-del", id="users-own-keyboard")
+        keyboard_vm.qmp("object-del", id=USERS_OWN)

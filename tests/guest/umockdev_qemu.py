@@ -42,7 +42,11 @@ def ioctls_for_qemu(desc: dict[str, Any]) -> str:
     return devices.ioctl_text(desc) + f"EVIOCGBIT(0) 1 {devices.bitmask(devices.event_types(desc), 1).hex()}\n"
 
 
-def emulated_keyboard(workdir: Path, number: int) -> EmulatedKeyboard:
+def emulated_keyboard(workdir: Path, number: int, devnode: str) -> EmulatedKeyboard:
+    """The keyboard appears to QEMU at `devnode`, a path that must also exist on the host:
+    libvirt >= 10.4 attaches evdev inputs itself and first checks the path in its own process,
+    which is not preloaded (and this machine has no /dev/input). A node every Linux has, shadowed
+    by umockdev for QEMU alone, passes that check while QEMU talks to the emulated keyboard."""
     import gi
 
     gi.require_version("UMockdev", "1.0")
@@ -52,8 +56,10 @@ def emulated_keyboard(workdir: Path, number: int) -> EmulatedKeyboard:
     desc = devices.load("keyboard")
     ioctl = workdir / f"keyboard-{number}.ioctl"
     ioctl.write_text(ioctls_for_qemu(desc))
-    testbed.add_from_string(devices.umockdev_text(desc, number))
-    devnode = f"/dev/input/event{number}"
+    text = devices.umockdev_text(desc, number)
+    text = text.replace(f"N: input/event{number}", f"N: {devnode.removeprefix('/dev/')}")
+    text = text.replace(f"DEVNAME=/dev/input/event{number}", f"DEVNAME={devnode}")
+    testbed.add_from_string(text)
     testbed.load_ioctl(devnode, str(ioctl))
     qemu = shutil.which("qemu-system-x86_64")
     wrapper = workdir / "qemu-under-umockdev"
