@@ -33,6 +33,9 @@ def checks(facts: Facts) -> list[Finding]:
     findings.append(ok("libvirt.domain", f"domain '{lv.domain.name}' is defined ({state})"))
     if lv.domain.agent_channel:
         findings.append(ok("vm.agent", "the guest agent channel org.qemu.guest_agent.0 is defined"))
+    elif users := facts.modes_using("guest"):  # their guest actions cannot run: plan refuses them
+        findings.append(fail("vm.agent", f"mode(s) {', '.join(users)} run guest actions but the domain has no "
+                             "guest agent channel", f"virsh edit: add {AGENT_XML}"))
     else:
         findings.append(warn("vm.agent", "the domain has no guest agent channel", f"virsh edit: add {AGENT_XML}"))
     findings.append(_static_evdev(facts))

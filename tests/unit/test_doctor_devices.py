@@ -146,3 +146,11 @@ def test_a_broken_config_is_one_failing_line_and_the_rest_still_runs(tmp_path: P
     findings = diagnose(machine.facts(config=config))
     assert {f.check for f in findings} >= {"vfio.iommu", "libvirt.connect", "udev.rules", "systemd.unit"}
     assert not [f for f in findings if f.check.endswith(".error")]
+
+
+def test_no_agent_channel_fails_when_a_mode_runs_guest_actions(tmp_path: Path) -> None:
+    machine = Machine(tmp_path, domain_xml=(FIXTURES / "win10-shm.xml").read_text()).build()
+    machine.write("cfg/modes/tv.yaml", "vm: running\nguest:\n  - argv: [DisplaySwitch.exe, /external]\n")
+    finding = next(f for f in vm.checks(machine.facts()) if f.check == "vm.agent")
+    assert finding.status is Status.FAIL and "tv run guest actions" in finding.message
+    assert "name='org.qemu.guest_agent.0'" in (finding.fix or "")
