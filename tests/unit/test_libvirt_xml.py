@@ -119,6 +119,13 @@ def test_parse_live_xml_finds_native_evdev_inputs_only() -> None:
     assert "grab='all'" in inputs[0][1] or 'grab="all"' in inputs[0][1]
 
 
+def test_a_users_own_evdev_input_is_not_taken_for_ours() -> None:
+    users = (f"<input type='evdev'><source dev='{KBD}' grab='all'/><alias name='input2'/></input>"
+             f"<input type='evdev'><source dev='{KBD}'/><alias name='ua-users-kbd'/></input>")
+    live = LIVE.replace("</devices>", users + "</devices>")
+    assert [i for i, _ in parse_native_inputs(live)] == [AttachedInput(KBD, "ua-modeswitch-in-kbd")]
+
+
 def test_qom_list_keeps_only_our_input_linux_objects() -> None:
     reply = json.dumps({"return": [
         {"name": "type", "type": "string"},

@@ -181,14 +181,16 @@ def parse_usb(domain_xml: str) -> tuple[AttachedUsb, ...]:
 
 
 def parse_native_inputs(domain_xml: str) -> tuple[tuple[AttachedInput, str], ...]:
-    """`<input type='evdev'>` devices with the XML detach needs; handle = libvirt alias."""
+    """Our `<input type='evdev'>` devices with the XML detach needs; handle = libvirt alias.
+    Only ours, as on the QMP path: the user's own (a static one for the same keyboard, say)
+    is neither taken for ours nor detached."""
     devices = ET.fromstring(domain_xml).find("devices")
     found = []
     for element in devices.findall("input") if devices is not None else ():
-        source = element.find("source")
-        if element.get("type") != "evdev" or source is None or not source.get("dev"):
+        source, handle = element.find("source"), _alias(element) or ""
+        ours = handle.startswith(INPUT_ALIAS_PREFIX)
+        if element.get("type") != "evdev" or source is None or not source.get("dev") or not ours:
             continue
-        handle = _alias(element) or ""
         found.append((AttachedInput(str(source.get("dev")), handle), _fragment(element)))
     return tuple(found)
 
