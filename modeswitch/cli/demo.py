@@ -20,7 +20,7 @@ from modeswitch.backends.audio import PulseAudioBackend
 from modeswitch.backends.cec.backend import CecBackend
 from modeswitch.backends.ddc.backend import DdcBackend
 from modeswitch.backends.ddc.device import DdcMonitorLink
-from modeswitch.backends.guest import LibvirtGuestAgent
+from modeswitch.backends.guest import GuestActions, LibvirtGuestAgent
 from modeswitch.backends.hooks import HookRunner
 from modeswitch.backends.lookingglass import ViewerSupervisor
 from modeswitch.cli.render import print_outcome, print_plan
@@ -57,6 +57,8 @@ audio: {{description: "Desk*"}}
 looking_glass: {{run: true, argv: {viewer}}}
 tv: {{power: standby}}         # HDMI-CEC: the TV goes to standby when the desk takes over
 monitor: {{input: hdmi1, model: DELL U2415}}   # DDC/CI: the desk monitor shows this PC again
+guest:                       # run inside the VM through its agent (Windows: DisplaySwitch, ...)
+  - {{argv: [sh, -c, "echo virtual > /tmp/picture; echo picture on the virtual display"], timeout: 60}}
 """)
     (modes / "tv.yaml").write_text("""\
 vm: running
@@ -65,6 +67,9 @@ audio: {description: "HDMI TV", volume: 0.8}
 looking_glass: false
 tv: {power: on, input: active}   # HDMI-CEC: wake the TV, switch it to this PC's HDMI port
 monitor: {input: dp1, model: DELL U2415}     # DDC/CI: the desk monitor shows the VM's GPU
+guest:                           # inside the VM, undone if the switch rolls back
+  - {argv: [sh, -c, "echo tv > /tmp/picture; echo picture on the TV"], undo: [rm, -f, /tmp/picture],
+     timeout: 60}
 hooks:
   after: [{argv: [true], timeout: 5}]
 """)
@@ -103,21 +108,20 @@ async def _demo() -> int:
             async with EmbeddedVm("modeswitch-demo", pads=2, start=False, parent=workdir, guest=guest) as vm:
                 config = load_config(demo_files(workdir, vm.domain, vm.uri, pulse.server), required=True)
                 print(f"config ok: modes {', '.join(sorted(config.modes))}")
+                agent = vm.agent()
                 backends = BackendSet(
                     hooks=HookRunner(), vm=vm.backend(), usb=vm.inventory(),
                     audio=PulseAudioBackend(pulse.server),
                     viewer=ViewerSupervisor(tuple(VIEWER), paths.viewer_pidfile, config.viewer_grace),
                     tv=CecBackend("/dev/cec0", opener=StandInTv().open),
-                    monitor=_stand_in_monitor(),
+                    monitor=_stand_in_monitor(), guest=GuestActions(agent),
                 )
-                agent = vm.agent()
                 try:
                     await backends.vm.connect()  # type: ignore[union-attr]
                     await agent.connect()
                     return await _cycle(Seat(config, backends, HistoryLog(paths.history)), agent)
                 finally:
-                    await agent.close()
-                    await backends.close()
+                    await backends.close()  # the guest actions' close() closes the agent
 
 
 async def _cycle(seat: Seat, agent: LibvirtGuestAgent) -> int:
@@ -129,6 +133,9 @@ async def _cycle(seat: Seat, agent: LibvirtGuestAgent) -> int:
         print_plan((await coordinator.plan(target)).as_dict())
         outcome = await coordinator.request(target, "demo")
         print_outcome(outcome)
+        for step in (seat.history.tail(1) or [{}])[-1].get("steps", []):
+            if step.get("output"):  # a guest action's output, as the history record keeps it
+                print(f"  guest said: {step['output'].strip()}")
         failures += not outcome.ok
         state = await coordinator.observe()
         _print_state(coordinator, state)

@@ -15,3 +15,5 @@ def test_demo_prints_the_pads_the_guest_kernel_sees() -> None:
     assert seen == ["0", "2", "0"], done.stdout[-3000:]  # desk, tv, desk
     keyboards = re.findall(r"^ +1-\d 0627:0001 QEMU USB Keyboard \(/dev/input/event\d+\)$", done.stdout, re.M)
     assert len(keyboards) == 2
+    said = re.findall(r"^  guest said: (.*)$", done.stdout, re.M)
+    assert said == ["picture on the virtual display", "picture on the TV", "picture on the virtual display"]
