@@ -106,7 +106,7 @@ class Coordinator:
                                                        "source": self._sources.get(previous_pending, "unknown")})
         self._waiters.append((target, future))
         self._sources[target] = source
-        self._seen = seen
+        self._seen = seen if decision.start == target else None  # only a switch that starts now may use it
         self.events.publish(EventKind.REQUEST, action=action, target=target, source=source)
         if decision.start:
             self._start(decision.start)

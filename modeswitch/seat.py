@@ -90,6 +90,12 @@ class Seat:
         return SeatState(vm=vm, host_usb=host_usb, audio=audio, viewer=viewer, display=display, tv=tv,
                          monitor=monitor)
 
+    async def observe_usb(self) -> SeatState:
+        """Only where the USB devices are, in the VM and on the host: what the usbmon reader
+        follows after a switch, without the sound server, displays, the TV and the monitor."""
+        b = self.backends
+        return SeatState(vm=await _maybe(b.vm), host_usb=b.usb.scan() if b.usb is not None else ())
+
     def plan(
         self, name: str, parts: frozenset[str] | None = None, current: str | None = None, *,
         state: SeatState,

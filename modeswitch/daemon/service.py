@@ -259,8 +259,9 @@ class Daemon:
         if pad_combos and self.coordinator is not None:  # pads in the VM: read through usbmon
             from modeswitch.triggers.vmpads import VmPadFollower
 
+            coordinator = self.coordinator
             self.vm_pads = VmPadFollower.build(self._usbmon_root, self.config.trigger_threshold,
-                                               self.triggers.feed, self.coordinator.observe)
+                                               self.triggers.feed, lambda: coordinator.seat.observe_usb())
             await self.vm_pads.refresh()
 
     def _pads_moved(self) -> None:
