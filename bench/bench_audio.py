@@ -18,8 +18,8 @@ import statistics
 import subprocess
 import time
 
-from modeswitch.backends.audio import PulseAudioBackend
 from modeswitch.model import Step, StepKind
+from modeswitch.parts.audio.backend import PulseAudioBackend
 from modeswitch.sandbox.private_pulse import PrivatePulse
 
 TV = ("alsa_output.pci-0000_03_00.1.hdmi-stereo", "HDMI TV")

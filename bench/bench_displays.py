@@ -17,15 +17,19 @@ import asyncio
 import re
 import statistics
 import subprocess
+import sys
 import time
 from collections.abc import Callable
+from pathlib import Path
 
-from modeswitch.backends.base import DisplayBackend
-from modeswitch.backends.display.gnome import MutterBackend
-from modeswitch.backends.display.kde import KscreenBackend
-from modeswitch.backends.display.sway import SwayBackend
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))  # the test compositors
+from support.compositors import HeadlessKwin, HeadlessMutter, HeadlessSway  # noqa: E402
+
 from modeswitch.model import OutputSetting, Step, StepKind
-from modeswitch.sandbox.compositors import HeadlessKwin, HeadlessMutter, HeadlessSway
+from modeswitch.parts.display.gnome import MutterBackend
+from modeswitch.parts.display.kde import KscreenBackend
+from modeswitch.parts.display.sway import SwayBackend
+from modeswitch.parts.protocols import DisplayBackend
 
 
 def step(*outputs: OutputSetting) -> Step:

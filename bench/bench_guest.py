@@ -22,9 +22,9 @@ import tempfile
 import time
 from pathlib import Path
 
-from modeswitch.backends.guest import GuestActions
-from modeswitch.backends.hooks import HookRunner
 from modeswitch.model import Step, StepKind
+from modeswitch.parts.guest.backend import GuestActions
+from modeswitch.parts.hooks.backend import HookRunner
 from modeswitch.sandbox.embedded_vm import EmbeddedVm
 from modeswitch.sandbox.guest_image import ensure_guest
 

@@ -27,13 +27,13 @@ from pathlib import Path
 
 os.environ.setdefault("LIBVIRT_LOG_OUTPUTS", "4:stderr")  # the embedded driver's warnings on its own QEMU
 
-from modeswitch.backends.hooks import HookRunner  # noqa: E402
 from modeswitch.config.loader import Config  # noqa: E402
-from modeswitch.coordinator import Coordinator  # noqa: E402
-from modeswitch.history import HistoryLog  # noqa: E402
+from modeswitch.core.coordinator import Coordinator  # noqa: E402
+from modeswitch.core.history import HistoryLog  # noqa: E402
+from modeswitch.core.seat import BackendSet, Seat  # noqa: E402
 from modeswitch.model import Mode, UsbMatch, VmPower  # noqa: E402
+from modeswitch.parts.hooks.backend import HookRunner  # noqa: E402
 from modeswitch.sandbox.embedded_vm import EmbeddedVm  # noqa: E402
-from modeswitch.seat import BackendSet, Seat  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
 TV = Mode("tv", vm=VmPower.RUNNING, usb=(UsbMatch("pads", kind="gamepad"),))

@@ -30,12 +30,12 @@ from pathlib import Path
 
 import libvirt
 
-from modeswitch.backends.libvirt.backend import LibvirtBackend
-from modeswitch.backends.usb_sysfs import SysfsUsbInventory, write_usb_tree
 from modeswitch.model import Mode, SeatState, UsbMatch, VmPower
-from modeswitch.planner.vm import plan_vm
+from modeswitch.parts.usb.sysfs import SysfsUsbInventory
+from modeswitch.parts.vm.backend import LibvirtBackend
+from modeswitch.parts.vm.plan import plan_vm
 from modeswitch.sandbox.embedded_vm import EmbeddedVm, domain_xml, stand_in_pads
-from modeswitch.sandbox.stand_in_usb import StandInXml
+from modeswitch.sandbox.stand_in_usb import StandInXml, write_usb_tree
 
 TV = Mode("tv", vm=VmPower.RUNNING, usb=(UsbMatch("pads", kind="gamepad"),))
 DESK = Mode("desk", vm=VmPower.RUNNING, usb=())

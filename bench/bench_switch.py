@@ -31,9 +31,10 @@ from pathlib import Path
 import libvirt
 from bench_libvirt import DOMAIN, SessionDaemon, stand_in_files
 
-from modeswitch.backends.usb_sysfs import SysfsUsbInventory, write_usb_tree
+from modeswitch.parts.usb.sysfs import SysfsUsbInventory
 from modeswitch.sandbox.embedded_vm import stand_in_pads
 from modeswitch.sandbox.private_pulse import PrivatePulse
+from modeswitch.sandbox.stand_in_usb import write_usb_tree
 
 HERE = Path(__file__).resolve().parent
 MODESWITCH = str(Path(sys.executable).with_name("modeswitch"))

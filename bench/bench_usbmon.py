@@ -30,11 +30,11 @@ from pathlib import Path
 from modeswitch.model import ComboSpec
 from modeswitch.triggers.combos import ChordDetector
 from modeswitch.triggers.gamepads import GamepadTriggers
-from modeswitch.triggers.usb.mapper import ReportMapper, protocol_for
-from modeswitch.triggers.usb.monbin import MonRecord, RecordStream, pack_record
-from modeswitch.triggers.usb.reader import UsbmonPads, VmPad
-from modeswitch.triggers.usb.reports import Protocol
-from modeswitch.triggers.usb.sources import RecordSource, open_source
+from modeswitch.triggers.usbmon_reader import UsbmonPads, VmPad
+from modeswitch.triggers.usbmon_sources import RecordSource, open_source
+from modeswitch.usbmon.mapper import ReportMapper, protocol_for
+from modeswitch.usbmon.monbin import MonRecord, RecordStream, pack_record
+from modeswitch.usbmon.reports import Protocol
 
 PADS = [VmPad(1, 2, 0x054C, 0x0CE6, "DualSense"), VmPad(1, 3, 0x054C, 0x09CC, "DualShock 4"),
         VmPad(1, 4, 0x045E, 0x028E, "Xbox 360"), VmPad(1, 5, 0x057E, 0x2009, "Switch Pro")]

@@ -11,18 +11,18 @@ import asyncio
 import sys
 from pathlib import Path
 
-from modeswitch.backends.audio import PulseAudioBackend
-from modeswitch.backends.hooks import HookRunner
-from modeswitch.backends.libvirt.backend import LibvirtBackend
-from modeswitch.backends.lookingglass import ViewerSupervisor
-from modeswitch.backends.usb_sysfs import SysfsUsbInventory
 from modeswitch.config.loader import Config, load_config
+from modeswitch.core.history import HistoryLog
+from modeswitch.core.seat import BackendSet, Seat
 from modeswitch.daemon.compose import EventHandler
 from modeswitch.daemon.service import Daemon
-from modeswitch.history import HistoryLog
+from modeswitch.parts.audio.backend import PulseAudioBackend
+from modeswitch.parts.hooks.backend import HookRunner
+from modeswitch.parts.usb.sysfs import SysfsUsbInventory
+from modeswitch.parts.viewer.backend import ViewerSupervisor
+from modeswitch.parts.vm.backend import LibvirtBackend
 from modeswitch.paths import Paths
 from modeswitch.sandbox.stand_in_usb import StandInXml
-from modeswitch.seat import BackendSet, Seat
 
 
 def stand_in_builder(sysfs: Path):  # type: ignore[no-untyped-def]

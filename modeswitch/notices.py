@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from enum import IntEnum
 from typing import Protocol
 
-from modeswitch.events import EventKind, SeatEvent
+from modeswitch.core.events import EventKind, SeatEvent
 
 
 class Urgency(IntEnum):

@@ -16,19 +16,20 @@ import sys
 import tempfile
 from pathlib import Path
 
-from modeswitch.backends.audio import PulseAudioBackend
-from modeswitch.backends.cec.backend import CecBackend
-from modeswitch.backends.ddc.backend import DdcBackend
-from modeswitch.backends.ddc.device import DdcMonitorLink
-from modeswitch.backends.guest import GuestActions, LibvirtGuestAgent
-from modeswitch.backends.hooks import HookRunner
-from modeswitch.backends.lookingglass import ViewerSupervisor
 from modeswitch.cli.render import print_outcome, print_plan
 from modeswitch.config.loader import load_config
-from modeswitch.coordinator import Coordinator
+from modeswitch.core.coordinator import Coordinator
+from modeswitch.core.history import HistoryLog
+from modeswitch.core.seat import BackendSet, Seat
 from modeswitch.errors import ModeswitchError
-from modeswitch.history import HistoryLog
 from modeswitch.model import SeatState
+from modeswitch.parts.audio.backend import PulseAudioBackend
+from modeswitch.parts.guest.backend import GuestActions, LibvirtGuestAgent
+from modeswitch.parts.hooks.backend import HookRunner
+from modeswitch.parts.monitor.backend import DdcBackend
+from modeswitch.parts.monitor.device import DdcMonitorLink
+from modeswitch.parts.tv.backend import CecBackend
+from modeswitch.parts.viewer.backend import ViewerSupervisor
 from modeswitch.paths import Paths
 from modeswitch.sandbox.cec_tv import StandInTv
 from modeswitch.sandbox.ddc_monitor import StandInMonitor, edid_block
@@ -36,7 +37,6 @@ from modeswitch.sandbox.embedded_vm import EmbeddedVm
 from modeswitch.sandbox.guest_image import ensure_guest
 from modeswitch.sandbox.guest_view import complete, settled_guest_usb
 from modeswitch.sandbox.private_pulse import PrivatePulse
-from modeswitch.seat import BackendSet, Seat
 
 HDMI_SINK = ("alsa_output.pci-0000_03_00.1.hdmi-stereo", "HDMI TV")
 DESK_SINK = ("alsa_output.usb-Generic_USB_Audio-00.analog-stereo", "Desk speakers")

@@ -16,11 +16,11 @@ from dataclasses import asdict
 from typing import Any, TypeVar
 
 from modeswitch.config.loader import Config
-from modeswitch.coordinator import Coordinator
+from modeswitch.core.coordinator import Coordinator
+from modeswitch.core.outcome import Outcome
 from modeswitch.daemon.compose import build_seat
 from modeswitch.errors import ModeswitchError
 from modeswitch.model import SeatState
-from modeswitch.outcome import Outcome
 from modeswitch.paths import Paths
 
 T = TypeVar("T")

@@ -1,6 +1,6 @@
 """The `modeswitch` command: a thin client of the daemon, in-process when none runs.
 
-Exit codes (modeswitch.outcome.ExitCode): 0 ok · 1 user error (bad config, unknown mode,
+Exit codes (modeswitch.core.outcome.ExitCode): 0 ok · 1 user error (bad config, unknown mode,
 target unreachable; nothing was changed) · 2 the transition failed and was rolled back (also
 when the daemon stopped mid-switch) · 3 the daemon was needed and is not reachable · 4 the
 request was superseded by a later one before it ran, and changed nothing.
@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from modeswitch import __version__, ipc
 from modeswitch.cli.render import print_history, print_outcome, print_plan, print_status
+from modeswitch.core.outcome import ExitCode, Outcome
 from modeswitch.errors import (
     ConfigError,
     DaemonUnreachable,
@@ -26,7 +27,6 @@ from modeswitch.errors import (
     PlanError,
     UnknownMode,
 )
-from modeswitch.outcome import ExitCode, Outcome
 from modeswitch.paths import Paths, default_config_path
 
 if TYPE_CHECKING:
@@ -311,7 +311,7 @@ def _status(args: argparse.Namespace, paths: Paths) -> int:
 
 
 def _history(args: argparse.Namespace, paths: Paths) -> int:
-    from modeswitch.history import HistoryLog
+    from modeswitch.core.history import HistoryLog
 
     records = HistoryLog(paths.history).tail(args.n)
     _print_json_or({"records": records}, args.json, print_history)

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from modeswitch.buttons import CANONICAL
 from modeswitch.errors import CaptureError
-from modeswitch.triggers.buttons import CANONICAL
-from modeswitch.triggers.usb.capture import DeviceReport, decode_capture, read_capture
+from modeswitch.usbmon.capture import DeviceReport, decode_capture, read_capture
 
 FRIENDLY = {code: name for name, code in CANONICAL.items()}
 

@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from modeswitch.cli.render_screens import print_screens
-from modeswitch.outcome import Outcome, Result
+from modeswitch.core.outcome import Outcome, Result
 
 
 def _print_notes(record: Mapping[str, Any]) -> None:

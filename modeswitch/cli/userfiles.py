@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 from modeswitch.errors import ModeswitchError
-from modeswitch.triggers.usb.reader import USBMON_GROUP  # the group the rules give /dev/usbmon* to
+from modeswitch.triggers.usbmon_reader import USBMON_GROUP  # the group the rules give /dev/usbmon* to
 
 RULES_NAME = "70-modeswitch.rules"
 USBMON_CONF = "modeswitch-usbmon.conf"

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from modeswitch.config.modes import load_modes
 from modeswitch.config.triggers import read_triggers
-from modeswitch.config.yamlnodes import Node, read_document, suggest
+from modeswitch.config.yamlnodes import Node, read_document
 from modeswitch.errors import ConfigError
 from modeswitch.model import (
     ComboSpec,
@@ -22,6 +22,7 @@ from modeswitch.model import (
     Mode,
 )
 from modeswitch.paths import default_config_path
+from modeswitch.suggest import suggest
 
 
 @dataclass(frozen=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from modeswitch.config.screens import check_one_adapter, read_monitor, read_tv
-from modeswitch.config.yamlnodes import Node, read_document, suggest
+from modeswitch.config.yamlnodes import Node, read_document
 from modeswitch.errors import ConfigError
 from modeswitch.model import (
     GAMEPAD,
@@ -23,6 +23,7 @@ from modeswitch.model import (
     VmPower,
     WhenMissing,
 )
+from modeswitch.suggest import suggest
 
 _MODE_KEYS = {"name", "vm", "usb", "inputs", "audio", "looking_glass", "display", "tv", "monitor", "hooks", "guest"}
 

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from modeswitch.config.yamlnodes import Node, suggest
+from modeswitch.config.yamlnodes import Node
 from modeswitch.errors import ConfigError
 from modeswitch.model import MONITOR_INPUTS, Mode, MonitorSpec, TvPower, TvSpec
+from modeswitch.suggest import suggest
 
 
 def read_tv(node: Node) -> TvSpec:

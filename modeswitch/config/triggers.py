@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from modeswitch.buttons import resolve_button
 from modeswitch.config.modes import read_kind
-from modeswitch.config.yamlnodes import Node, suggest
+from modeswitch.config.yamlnodes import Node
 from modeswitch.model import (
     GAMEPAD,
     TOGGLE,
@@ -11,7 +12,7 @@ from modeswitch.model import (
     ComboSpec,
     HotplugRule,
 )
-from modeswitch.triggers.buttons import resolve_button
+from modeswitch.suggest import suggest
 
 
 def read_triggers(node: Node, modes: set[str]) -> dict[str, object]:

@@ -6,13 +6,13 @@ throws positions away, so config.py reads through these helpers instead.
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Iterator
 from pathlib import Path
 
 import yaml
 
 from modeswitch.errors import ConfigError
+from modeswitch.suggest import suggest
 
 _BOOL_TRUE = {"true", "yes", "on"}
 _BOOL_FALSE = {"false", "no", "off"}
@@ -125,13 +125,6 @@ def one_line(text: str) -> str:
     if text.isprintable():
         return text
     return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
-
-
-def suggest(word: str, choices: set[str] | list[str]) -> str:
-    close = difflib.get_close_matches(word, sorted(choices), n=1, cutoff=0.6)
-    if close:
-        return f"did you mean '{close[0]}'?"
-    return "expected one of: " + ", ".join(sorted(choices))
 
 
 _NESTING_SHOWN = 50  # deeper than any modeswitch file; PyYAML gives up (recursion) far below that

@@ -10,16 +10,16 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
-from modeswitch.backends.hooks import HookRunner
-from modeswitch.backends.lookingglass import ViewerSupervisor
-from modeswitch.backends.processes import RunRecords
 from modeswitch.config.loader import Config
+from modeswitch.core.history import HistoryLog
+from modeswitch.core.seat import BackendSet, Seat
 from modeswitch.errors import BackendError, ModeswitchError, ReloadRefused
-from modeswitch.history import HistoryLog
 from modeswitch.notices import Notifier
+from modeswitch.parts.hooks.backend import HookRunner
+from modeswitch.parts.processes import RunRecords
+from modeswitch.parts.viewer.backend import ViewerSupervisor
+from modeswitch.parts.vm.plan import needs_vm
 from modeswitch.paths import Paths
-from modeswitch.planner.vm import needs_vm
-from modeswitch.seat import BackendSet, Seat
 
 EventHandler = Callable[[str, Any], None]
 log = logging.getLogger(__name__)
@@ -68,15 +68,15 @@ async def _add(part: str, backends: BackendSet, config: Config, paths: Paths, on
     elif part == "audio":
         await _add_audio(backends, config, on_event)
     elif part == "display":
-        from modeswitch.backends.display.session import SessionDisplay
+        from modeswitch.parts.display.session import SessionDisplay
 
         backends.display = SessionDisplay()  # X11, sway, GNOME or KDE: the session's, read when it is used
     elif part == "tv":
-        from modeswitch.backends.cec.backend import CecBackend
+        from modeswitch.parts.tv.backend import CecBackend
 
         backends.tv = CecBackend(_cec_device(config))
     elif part == "monitor":
-        from modeswitch.backends.ddc.backend import DdcBackend
+        from modeswitch.parts.monitor.backend import DdcBackend
 
         backends.monitor = DdcBackend(*_monitor_match(config))
     elif part == "guest":
@@ -134,8 +134,8 @@ async def rewire(current: BackendSet, old: Config, new: Config, paths: Paths,
 async def _add_vm(
     backends: BackendSet, config: Config, on_event: EventHandler | None, tolerate: bool, resident: bool
 ) -> None:
-    from modeswitch.backends.libvirt.backend import LibvirtBackend
-    from modeswitch.backends.usb_sysfs import SysfsUsbInventory
+    from modeswitch.parts.usb.sysfs import SysfsUsbInventory
+    from modeswitch.parts.vm.backend import LibvirtBackend
 
     inventory = SysfsUsbInventory()
     vm = LibvirtBackend(config.libvirt_uri, config.domain, inventory, _forward("vm", on_event))
@@ -154,7 +154,7 @@ async def _add_vm(
 async def _add_guest(backends: BackendSet, config: Config, tolerate: bool) -> None:
     """Guest actions talk to the agent on a connection of their own: a program running in the
     guest for seconds must not hold up the VM backend's calls."""
-    from modeswitch.backends.guest import GuestActions, LibvirtGuestAgent
+    from modeswitch.parts.guest.backend import GuestActions, LibvirtGuestAgent
 
     agent = LibvirtGuestAgent(config.libvirt_uri, config.domain)
     try:
@@ -166,7 +166,7 @@ async def _add_guest(backends: BackendSet, config: Config, tolerate: bool) -> No
 
 
 async def _add_audio(backends: BackendSet, config: Config, on_event: EventHandler | None) -> None:
-    from modeswitch.backends.audio import PulseAudioBackend
+    from modeswitch.parts.audio.backend import PulseAudioBackend
 
     backends.audio = PulseAudioBackend(config.pulse_server, _forward("audio", on_event) if on_event else None)
 
@@ -198,6 +198,6 @@ async def build_seat(
 def build_notifier() -> Notifier:
     """Desktop notifications on the session bus; connects on the first notice, so a daemon
     with notifications turned off in config.yaml never opens the bus."""
-    from modeswitch.backends.notifications import DbusNotifier
+    from modeswitch.daemon.notifications import DbusNotifier
 
     return DbusNotifier()

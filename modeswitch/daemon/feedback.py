@@ -12,7 +12,7 @@ import logging
 from collections.abc import AsyncIterator, Callable, Mapping
 from typing import Any
 
-from modeswitch.events import EventHub, SeatEvent
+from modeswitch.core.events import EventHub, SeatEvent
 from modeswitch.notices import Notifier, notice_for
 
 log = logging.getLogger(__name__)

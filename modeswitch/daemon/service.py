@@ -17,18 +17,18 @@ from typing import Any
 
 from modeswitch import ipc
 from modeswitch.config.loader import Config, load_config
-from modeswitch.coordinator import Coordinator
+from modeswitch.core.coordinator import Coordinator
+from modeswitch.core.events import EventHub, EventKind
+from modeswitch.core.seat import Seat
 from modeswitch.daemon.compose import EventHandler, build_notifier, build_seat, rewire, uses
 from modeswitch.daemon.config_watch import ConfigWatcher
 from modeswitch.daemon.control import ControlServer
 from modeswitch.daemon.feedback import Feedback
 from modeswitch.daemon.sdnotify import notify
 from modeswitch.errors import ConfigError, ModeswitchError, ReloadRefused
-from modeswitch.events import EventHub, EventKind
 from modeswitch.model import ComboSource
 from modeswitch.notices import Notifier
 from modeswitch.paths import Paths
-from modeswitch.seat import Seat
 from modeswitch.triggers.vmpads import describe_pads
 
 log = logging.getLogger(__name__)

@@ -35,7 +35,7 @@ def run_command(argv: list[str], path: str) -> CommandResult:
 
 async def probe_libvirt(uri: str, domain: str) -> LibvirtFacts:
     try:
-        from modeswitch.backends.libvirt.connection import EVENT_IMPL, ensure_event_loop
+        from modeswitch.parts.vm.connection import EVENT_IMPL, ensure_event_loop
     except ImportError as exc:
         return LibvirtFacts(uri, domain, error=f"libvirt-python is not installed ({exc})")
     try:
@@ -50,7 +50,7 @@ def _libvirt_facts(uri: str, domain: str) -> LibvirtFacts:
     "no rights" apart from "not running"."""
     import libvirt
 
-    from modeswitch.backends.libvirt.connection import lookup_domain, open_connection
+    from modeswitch.parts.vm.connection import lookup_domain, open_connection
 
     read_only = False
     try:
@@ -79,7 +79,7 @@ def _libvirt_facts(uri: str, domain: str) -> LibvirtFacts:
 async def probe_domains(uri: str) -> tuple[list[DomainFacts], list[str], str | None]:
     """Every domain defined at `uri` with its parsed XML, the running ones, or why not."""
     try:
-        from modeswitch.backends.libvirt.connection import EVENT_IMPL, ensure_event_loop
+        from modeswitch.parts.vm.connection import EVENT_IMPL, ensure_event_loop
     except ImportError as exc:
         return [], [], f"libvirt-python is not installed ({exc})"
     try:
@@ -92,7 +92,7 @@ async def probe_domains(uri: str) -> tuple[list[DomainFacts], list[str], str | N
 def _domains(uri: str) -> tuple[list[DomainFacts], list[str], str | None]:
     import libvirt
 
-    from modeswitch.backends.libvirt.connection import open_connection
+    from modeswitch.parts.vm.connection import open_connection
 
     try:
         conn = open_connection(uri)
@@ -116,7 +116,7 @@ def _domains(uri: str) -> tuple[list[DomainFacts], list[str], str | None]:
 
 async def probe_audio(server: str | None) -> AudioObservation:
     try:
-        from modeswitch.backends.audio import PulseAudioBackend
+        from modeswitch.parts.audio.backend import PulseAudioBackend
     except ImportError as exc:
         return AudioObservation(server or "default", False, error=f"pulsectl is not installed ({exc})")
     backend = PulseAudioBackend(server)
@@ -133,7 +133,7 @@ async def probe_notifications(bus: str = "SESSION") -> CommandResult:
     from jeepney.io.asyncio import open_dbus_router
     from jeepney.wrappers import DBusErrorResponse, unwrap_msg
 
-    from modeswitch.backends.notifications import NOTIFICATIONS
+    from modeswitch.daemon.notifications import NOTIFICATIONS
 
     try:
         async with open_dbus_router(bus) as router:

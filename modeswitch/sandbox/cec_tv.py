@@ -1,7 +1,7 @@
 """A stand-in for a CEC adapter with a TV on its bus, for the demo and the tests.
 
 No CEC adapter exists where the demo and the tests run, so this takes the place of the
-kernel link (modeswitch.backends.cec.backend.CecLink): frames go in as bytes and answers come
+kernel link (modeswitch.parts.tv.backend.CecLink): frames go in as bytes and answers come
 back as the bytes a TV sends. Never used by the daemon.
 """
 
@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from modeswitch.backends.cec import messages as cec
-from modeswitch.backends.cec.backend import Sent
+from modeswitch.parts.tv import messages as cec
+from modeswitch.parts.tv.backend import Sent
 
 
 @dataclass

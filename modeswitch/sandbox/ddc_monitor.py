@@ -1,7 +1,7 @@
 """A stand-in DDC/CI monitor on an I2C bus, for the demo and the tests.
 
 No monitor is attached where the demo and the tests run, so this takes the place of the
-kernel's /dev/i2c-N (modeswitch.backends.ddc.device.I2cTransport): it receives the bytes a host
+kernel's /dev/i2c-N (modeswitch.parts.monitor.device.I2cTransport): it receives the bytes a host
 writes to address 0x37 or 0x50 and answers with the bytes a monitor sends (VESA DDC/CI 1.1,
 E-EDID 1.4). `answers` False is the issue-82 monitor that stopped answering once it shows
 another input. Never used by the daemon.

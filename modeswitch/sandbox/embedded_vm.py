@@ -21,13 +21,13 @@ from typing import Any, TypeVar
 
 import libvirt
 
-from modeswitch.backends.guest import CHANNEL_XML, LibvirtGuestAgent
-from modeswitch.backends.libvirt.backend import LibvirtBackend
-from modeswitch.backends.libvirt.connection import EVENT_IMPL, VmEvent, ensure_event_loop
-from modeswitch.backends.usb_sysfs import FakeUsbDevice, SysfsUsbInventory, write_usb_tree
 from modeswitch.errors import BackendError
+from modeswitch.parts.guest.backend import CHANNEL_XML, LibvirtGuestAgent
+from modeswitch.parts.usb.sysfs import SysfsUsbInventory
+from modeswitch.parts.vm.backend import LibvirtBackend
+from modeswitch.parts.vm.connection import EVENT_IMPL, VmEvent, ensure_event_loop
 from modeswitch.sandbox.guest_image import GuestImage
-from modeswitch.sandbox.stand_in_usb import StandInXml
+from modeswitch.sandbox.stand_in_usb import FakeUsbDevice, StandInXml, write_usb_tree
 
 T = TypeVar("T")
 

@@ -12,8 +12,8 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from modeswitch.backends.guest import GuestAgent
 from modeswitch.errors import BackendError
+from modeswitch.parts.guest.backend import GuestAgent
 
 # One line per USB device (root hubs left out): devpath|vendor:product|product name|nodes,
 # where a node is eventN when /dev/input/eventN exists, or eventN! when only sysfs has it.

@@ -9,10 +9,10 @@ from __future__ import annotations
 import shutil
 from dataclasses import dataclass, field
 
-from modeswitch.backends.usb_sysfs import SysfsUsbInventory
 from modeswitch.doctor.domain import DomainFacts
 from modeswitch.doctor.roots import Roots
 from modeswitch.model import AudioObservation, Card, Sink, UsbDevice
+from modeswitch.parts.usb.sysfs import SysfsUsbInventory
 
 
 @dataclass(frozen=True)

@@ -16,23 +16,12 @@ from __future__ import annotations
 from collections.abc import Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
+from modeswitch.buttons import HYSTERESIS, KEY_NAMES, NOTHING, Change
 from modeswitch.model import ComboSpec
 
 EV_KEY = 0x01
 EV_ABS = 0x03
 
-# Gamepad key codes (linux/input-event-codes.h) -> the names ComboSpec uses.
-KEY_NAMES: dict[int, str] = {
-    0x130: "BTN_SOUTH", 0x131: "BTN_EAST", 0x132: "BTN_C", 0x133: "BTN_NORTH",
-    0x134: "BTN_WEST", 0x135: "BTN_Z", 0x136: "BTN_TL", 0x137: "BTN_TR", 0x138: "BTN_TL2",
-    0x139: "BTN_TR2", 0x13A: "BTN_SELECT", 0x13B: "BTN_START", 0x13C: "BTN_MODE",
-    0x13D: "BTN_THUMBL", 0x13E: "BTN_THUMBR",
-    0x220: "BTN_DPAD_UP", 0x221: "BTN_DPAD_DOWN", 0x222: "BTN_DPAD_LEFT",
-    0x223: "BTN_DPAD_RIGHT",
-    # xpad reports the d-pad of some pads as BTN_TRIGGER_HAPPY1..4 (left, right, up, down).
-    0x2C0: "BTN_DPAD_LEFT", 0x2C1: "BTN_DPAD_RIGHT", 0x2C2: "BTN_DPAD_UP",
-    0x2C3: "BTN_DPAD_DOWN",
-}
 
 ABS_Z, ABS_RX, ABS_RY, ABS_RZ = 0x02, 0x03, 0x04, 0x05
 ABS_GAS, ABS_BRAKE = 0x09, 0x0A
@@ -48,10 +37,7 @@ Z_TRIGGER_AXES = {ABS_Z: "BTN_TL2", ABS_RZ: "BTN_TR2"}
 HAT_AXES = {ABS_HAT0X: ("BTN_DPAD_LEFT", "BTN_DPAD_RIGHT"),
             ABS_HAT0Y: ("BTN_DPAD_UP", "BTN_DPAD_DOWN")}
 
-HYSTERESIS = 0.05  # of the axis range: a trigger resting at the threshold must not chatter
 
-Change = tuple[str, int]
-NOTHING: tuple[Change, ...] = ()
 
 
 @dataclass(frozen=True)

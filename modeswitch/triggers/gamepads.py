@@ -14,9 +14,9 @@ from pathlib import Path
 
 import evdev
 
+from modeswitch.buttons import CANONICAL
 from modeswitch.model import ComboSource, ComboSpec, HotplugRule
 from modeswitch.triggers.base import Requester, SeatView
-from modeswitch.triggers.buttons import CANONICAL
 from modeswitch.triggers.combos import ChordDetector, Fire
 from modeswitch.triggers.hotplug import (
     HotplugRules,

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-from modeswitch.config.yamlnodes import suggest
+from modeswitch.suggest import suggest
 
 BUS_CEC = 0x1E
 

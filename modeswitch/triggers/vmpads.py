@@ -13,12 +13,12 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-from modeswitch.backends.usb_sysfs import GAMEPAD
 from modeswitch.model import SeatState, UsbDevice, VmObservation
-from modeswitch.triggers.usb.hid import BadDescriptor, HidLayout, parse_descriptor
-from modeswitch.triggers.usb.mapper import KNOWN, UNREADABLE
-from modeswitch.triggers.usb.reader import ButtonSink, SourceOpener, UsbmonPads, VmPad
-from modeswitch.triggers.usb.sources import open_source
+from modeswitch.parts.usb.sysfs import GAMEPAD
+from modeswitch.triggers.usbmon_reader import ButtonSink, SourceOpener, UsbmonPads, VmPad
+from modeswitch.triggers.usbmon_sources import open_source
+from modeswitch.usbmon.hid import BadDescriptor, HidLayout, parse_descriptor
+from modeswitch.usbmon.mapper import KNOWN, UNREADABLE
 
 HOST_EVDEV = "host evdev"
 NOT_READABLE = "not readable"

@@ -11,8 +11,8 @@ from collections.abc import Iterator
 import pytest
 from helpers import run, shared_root
 
-from modeswitch.backends.guest import LibvirtGuestAgent
-from modeswitch.backends.libvirt.backend import LibvirtBackend
+from modeswitch.parts.guest.backend import LibvirtGuestAgent
+from modeswitch.parts.vm.backend import LibvirtBackend
 from modeswitch.sandbox.embedded_vm import EmbeddedVm
 from modeswitch.sandbox.guest_image import GuestImage, ensure_guest
 

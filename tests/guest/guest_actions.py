@@ -13,14 +13,14 @@ import pytest
 from conftest import BootedGuest
 from helpers import run, shared_root
 
-from modeswitch.backends.guest import GuestActions, LibvirtGuestAgent
-from modeswitch.backends.hooks import HookRunner
 from modeswitch.config.loader import Config
+from modeswitch.core.history import HistoryLog
+from modeswitch.core.seat import BackendSet, Seat
 from modeswitch.errors import PlanError
-from modeswitch.history import HistoryLog
 from modeswitch.model import GuestAction, Mode, VmPower
+from modeswitch.parts.guest.backend import GuestActions, LibvirtGuestAgent
+from modeswitch.parts.hooks.backend import HookRunner
 from modeswitch.sandbox.embedded_vm import EmbeddedVm
-from modeswitch.seat import BackendSet, Seat
 
 FIRST = GuestAction(("touch", "/tmp/made-by-first"), 30.0, ("rm", "-f", "/tmp/made-by-first"))
 SAYS = GuestAction(("sh", "-c", "echo picture moved to the TV; echo a warning >&2"))

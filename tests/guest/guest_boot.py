@@ -6,8 +6,8 @@ import pytest
 from conftest import BootedGuest
 from helpers import run
 
-from modeswitch.backends.guest import AgentState, channel_state
 from modeswitch.errors import BackendError
+from modeswitch.parts.guest.backend import AgentState, channel_state
 from modeswitch.sandbox.guest_image import MODULES, GuestImage, ensure_guest
 from modeswitch.sandbox.guest_view import guest_usb
 

@@ -22,14 +22,14 @@ import pytest
 from helpers import run, shared_root
 from umockdev_qemu import PRELOAD, devices, ioctls_for_qemu
 
-from modeswitch.backends.hooks import HookRunner
-from modeswitch.backends.libvirt.backend import NATIVE_EVDEV_HOTPLUG
-from modeswitch.backends.libvirt.domain_xml import INPUT_ALIAS_PREFIX, QMP_INPUT_PREFIX
 from modeswitch.config.loader import Config
-from modeswitch.history import HistoryLog
+from modeswitch.core.history import HistoryLog
+from modeswitch.core.seat import BackendSet, Seat
 from modeswitch.model import EvdevInput, Mode, VmPower
+from modeswitch.parts.hooks.backend import HookRunner
+from modeswitch.parts.vm.backend import NATIVE_EVDEV_HOTPLUG
+from modeswitch.parts.vm.domain_xml import INPUT_ALIAS_PREFIX, QMP_INPUT_PREFIX
 from modeswitch.sandbox.embedded_vm import EmbeddedVm
-from modeswitch.seat import BackendSet, Seat
 
 # Two keyboards desk mode hands over and one the user gives the VM himself. Each is a node every
 # Linux has, which libvirt >= 10.4 can check in its own process, shadowed by umockdev for QEMU

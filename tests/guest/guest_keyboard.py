@@ -15,14 +15,14 @@ from evdev import ecodes
 from helpers import run, shared_root
 from umockdev_qemu import EmulatedKeyboard, emulated_keyboard
 
-from modeswitch.backends.guest import LibvirtGuestAgent
-from modeswitch.backends.hooks import HookRunner
 from modeswitch.config.loader import Config
-from modeswitch.history import HistoryLog
+from modeswitch.core.history import HistoryLog
+from modeswitch.core.seat import BackendSet, Seat
 from modeswitch.model import EvdevInput, Mode, VmPower
+from modeswitch.parts.guest.backend import LibvirtGuestAgent
+from modeswitch.parts.hooks.backend import HookRunner
 from modeswitch.sandbox.embedded_vm import EmbeddedVm
 from modeswitch.sandbox.guest_image import GuestImage
-from modeswitch.seat import BackendSet, Seat
 
 INPUT_EVENT_SIZE = 24
 USERS_OWN = "users-own-keyboard"  # an input-linux object the user added: never ours to remove

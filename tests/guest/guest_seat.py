@@ -11,12 +11,12 @@ import pytest
 from conftest import GUEST_PADS, BootedGuest
 from helpers import run
 
-from modeswitch.backends.hooks import HookRunner
 from modeswitch.config.loader import Config
-from modeswitch.history import HistoryLog
+from modeswitch.core.history import HistoryLog
+from modeswitch.core.seat import BackendSet, Seat
 from modeswitch.model import Hook, Hooks, Mode, UsbMatch, VmPower
+from modeswitch.parts.hooks.backend import HookRunner
 from modeswitch.sandbox.guest_view import GuestUsb, complete, settled_guest_usb
-from modeswitch.seat import BackendSet, Seat
 
 TV = Mode("tv", vm=VmPower.RUNNING, usb=(UsbMatch("pads", kind="gamepad"),))
 DESK = Mode("desk", vm=VmPower.RUNNING, usb=())

@@ -22,9 +22,9 @@ from typing import Any, TypeVar
 import libvirt
 import pytest
 
-from modeswitch.backends.libvirt.backend import LibvirtBackend
-from modeswitch.backends.libvirt.connection import VmEvent
 from modeswitch.model import Step, StepKind, UsbDevice
+from modeswitch.parts.vm.backend import LibvirtBackend
+from modeswitch.parts.vm.connection import VmEvent
 from modeswitch.sandbox.embedded_vm import EmbeddedVm
 
 T = TypeVar("T")

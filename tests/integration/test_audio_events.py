@@ -10,9 +10,9 @@ import threading
 import pytest
 from pulse_fixtures import DESK, TV, Recorder, placement, switch
 
-from modeswitch.backends.audio import AudioEvent, PulseAudioBackend
 from modeswitch.errors import PlanError
 from modeswitch.model import AudioTarget
+from modeswitch.parts.audio.backend import AudioEvent, PulseAudioBackend
 from modeswitch.sandbox.private_pulse import PrivatePulse
 
 WANT_TV = AudioTarget("*hdmi-stereo")

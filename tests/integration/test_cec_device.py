@@ -18,9 +18,9 @@ from pathlib import Path
 
 import pytest
 
-from modeswitch.backends.cec import device
-from modeswitch.backends.cec.backend import CecBackend
 from modeswitch.errors import BackendError
+from modeswitch.parts.tv import device
+from modeswitch.parts.tv.backend import CecBackend
 
 FIELDS = {
     "cec_msg": ("CecMsg", ["tx_ts", "rx_ts", "len", "timeout", "sequence", "flags", "msg", "reply", "rx_status",
@@ -92,7 +92,7 @@ def test_the_backend_reports_the_adapter_problem_and_the_plan_refuses(tmp_path: 
 
     from modeswitch.errors import PlanError
     from modeswitch.model import TvPower, TvSpec
-    from modeswitch.planner.tv import plan_tv
+    from modeswitch.parts.tv.plan import plan_tv
 
     seen = asyncio.run(CecBackend("/dev/null").observe())
     assert seen.error is not None and seen.error.startswith("/dev/null is not a CEC device")
@@ -106,7 +106,7 @@ def test_no_permission_names_the_fix(tmp_path: Path) -> None:
     node.write_bytes(b"")
     node.chmod(0o600)
     os.chmod(tmp_path, 0o755)
-    script = ("import sys\nfrom modeswitch.backends.cec.device import CecDevice\n"
+    script = ("import sys\nfrom modeswitch.parts.tv.device import CecDevice\n"
               "from modeswitch.errors import BackendError\n"
               f"try:\n    CecDevice({str(node)!r})\nexcept BackendError as e:\n    print(e)\n")
     argv = [sys.executable, "-c", script]

@@ -15,7 +15,7 @@ from pathlib import Path
 from crash_fixtures import alive, end_tree, tree_processes
 from daemon_fixtures import make_tree, proc_state, reap, subreaper
 
-from modeswitch.backends.lookingglass import ViewerSupervisor
+from modeswitch.parts.viewer.backend import ViewerSupervisor
 
 VIEWER = ("sleep", "1000")  # the stand-in viewer of daemon_fixtures' desk mode
 

@@ -16,7 +16,7 @@ import pytest
 from daemon_fixtures import MODESWITCH, Tree, make_tree, proc_state, subreaper, wait_for
 from libvirt_fixtures import PrivateLibvirtd
 
-from modeswitch.history import HistoryLog
+from modeswitch.core.history import HistoryLog
 
 PLAIN = "default_mode: tv\ntoggle: [desk, tv]\nlooking_glass:\n  grace: 1\n"
 COUNTED = """\

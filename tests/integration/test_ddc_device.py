@@ -14,9 +14,9 @@ from pathlib import Path
 
 import pytest
 
-from modeswitch.backends.ddc import device
-from modeswitch.backends.ddc.backend import DdcBackend
 from modeswitch.errors import BackendError
+from modeswitch.parts.monitor import device
+from modeswitch.parts.monitor.backend import DdcBackend
 
 
 def test_i2c_slave_matches_the_kernel_header(tmp_path: Path) -> None:
@@ -57,7 +57,7 @@ def test_no_permission_names_the_fix() -> None:
 
 
 def check_permission_error(tmp_path: Path, node: Path) -> None:
-    script = ("import asyncio, pathlib\nfrom modeswitch.backends.ddc.backend import DdcBackend\n"
+    script = ("import asyncio, pathlib\nfrom modeswitch.parts.monitor.backend import DdcBackend\n"
               f"print(asyncio.run(DdcBackend(dev=pathlib.Path({str(tmp_path)!r})).observe()).error)\n")
     argv = [sys.executable, "-c", script]
     if os.geteuid() == 0:

@@ -12,10 +12,10 @@ from pathlib import Path
 import pytest
 from xorg_fixtures import DummyXorg
 
-from modeswitch.backends.display.x11 import XrandrBackend
 from modeswitch.errors import BackendError
 from modeswitch.model import DisplayObservation, OutputSetting, Step, StepKind
-from modeswitch.planner.display import plan_display
+from modeswitch.parts.display.plan import plan_display
+from modeswitch.parts.display.x11 import XrandrBackend
 
 TV = (OutputSetting("DUMMY1", mode="1920x1080", primary=True, right_of="DUMMY0"),)
 DESK = (OutputSetting("DUMMY1", enabled=False), OutputSetting("DUMMY0", primary=True))

@@ -8,13 +8,13 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from support.compositors import HeadlessKwin
 
-from modeswitch.backends.display.kde import KscreenBackend
-from modeswitch.backends.display.session import SessionDisplay
 from modeswitch.errors import BackendError, PlanError
 from modeswitch.model import OutputSetting, Step, StepKind
-from modeswitch.planner.display import plan_display
-from modeswitch.sandbox.compositors import HeadlessKwin
+from modeswitch.parts.display.kde import KscreenBackend
+from modeswitch.parts.display.plan import plan_display
+from modeswitch.parts.display.session import SessionDisplay
 
 TV = (OutputSetting("Virtual-1", mode="1920x1080", primary=True, right_of="Virtual-0"),)
 DESK = (OutputSetting("Virtual-1", enabled=False), OutputSetting("Virtual-0", primary=True))

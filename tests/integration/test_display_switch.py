@@ -9,14 +9,14 @@ import os
 import subprocess
 from pathlib import Path
 
+from support.compositors import HeadlessMutter, HeadlessSway
 from xorg_fixtures import DummyXorg
 
-from modeswitch.backends.display.session import SessionDisplay
-from modeswitch.backends.hooks import HookRunner
 from modeswitch.config.loader import load_config
-from modeswitch.history import HistoryLog
-from modeswitch.sandbox.compositors import HeadlessMutter, HeadlessSway
-from modeswitch.seat import BackendSet, Seat
+from modeswitch.core.history import HistoryLog
+from modeswitch.core.seat import BackendSet, Seat
+from modeswitch.parts.display.session import SessionDisplay
+from modeswitch.parts.hooks.backend import HookRunner
 
 
 def seat_for(tmp_path: Path, env: dict[str, str], desk: str, tv: str) -> Seat:

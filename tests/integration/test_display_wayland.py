@@ -9,14 +9,14 @@ import re
 from collections.abc import Iterator
 
 import pytest
+from support.compositors import HeadlessMutter, HeadlessSway
 
-from modeswitch.backends.display.gnome import MutterBackend
-from modeswitch.backends.display.session import SessionDisplay
-from modeswitch.backends.display.sway import SwayBackend
 from modeswitch.errors import BackendError, PlanError
 from modeswitch.model import OutputSetting, Step, StepKind
-from modeswitch.planner.display import plan_display
-from modeswitch.sandbox.compositors import HeadlessMutter, HeadlessSway
+from modeswitch.parts.display.gnome import MutterBackend
+from modeswitch.parts.display.plan import plan_display
+from modeswitch.parts.display.session import SessionDisplay
+from modeswitch.parts.display.sway import SwayBackend
 
 # sway: HEADLESS-1 is the desk screen (1280x720), HEADLESS-2 the TV (1920x1080).
 SWAY_TV = (OutputSetting("HEADLESS-2", mode="1920x1080", right_of="HEADLESS-1"),)

@@ -19,13 +19,13 @@ from typing import Any, TypeVar
 import pytest
 from daemon_fixtures import proc_state
 
-from modeswitch.backends.hooks import HookRunner
-from modeswitch.backends.lookingglass import ViewerSupervisor
 from modeswitch.config.loader import Config
+from modeswitch.core.history import HistoryLog
+from modeswitch.core.seat import BackendSet, Seat
 from modeswitch.errors import BackendError
-from modeswitch.history import HistoryLog
 from modeswitch.model import Hook, Hooks, Mode, Step, StepKind, ViewerSpec
-from modeswitch.seat import BackendSet, Seat
+from modeswitch.parts.hooks.backend import HookRunner
+from modeswitch.parts.viewer.backend import ViewerSupervisor
 
 T = TypeVar("T")
 VIEWER = ("sleep", "1000")
@@ -276,7 +276,7 @@ def test_stop_kills_a_viewer_that_ignores_sigterm(tmp_path: Path, caplog: pytest
             pid = (await supervisor.observe()).pid
             assert pid is not None
             await eventually(lambda: asyncio.sleep(0, ready.exists()), "the viewer to ignore SIGTERM")
-            with caplog.at_level(logging.WARNING, logger="modeswitch.backends.lookingglass"):
+            with caplog.at_level(logging.WARNING, logger="modeswitch.parts.viewer.backend"):
                 await supervisor.stop()
             assert f"viewer pid {pid} ignored SIGTERM" in caplog.text
             await eventually(lambda: gone(pid), "the killed viewer to be reaped (no zombie)")
@@ -390,7 +390,7 @@ def test_failed_restarts_back_off(tmp_path: Path, caplog: pytest.LogCaptureFixtu
 
     async def scenario() -> None:
         try:
-            with caplog.at_level(logging.WARNING, logger="modeswitch.backends.lookingglass"):
+            with caplog.at_level(logging.WARNING, logger="modeswitch.parts.viewer.backend"):
                 await supervisor.start((str(script),))
                 pid = (await supervisor.observe()).pid
                 script.unlink()  # the viewer was uninstalled under us: every restart now fails

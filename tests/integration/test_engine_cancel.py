@@ -6,9 +6,9 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
-from modeswitch.backends.hooks import HookRunner
-from modeswitch.engine import Engine, TransitionResult
+from modeswitch.core.engine import Engine, TransitionResult
 from modeswitch.model import Plan, Step, StepKind
+from modeswitch.parts.hooks.backend import HookRunner
 
 
 def hook(argv: list[str], undo: list[str] | None = None, timeout: float = 30.0) -> Step:

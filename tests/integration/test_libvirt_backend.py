@@ -26,15 +26,15 @@ from libvirt_fixtures import (
     vm,  # noqa: F401  (module fixture)
 )
 
-from modeswitch.backends.libvirt.backend import LibvirtBackend
-from modeswitch.backends.libvirt.connection import VmEvent
-from modeswitch.backends.libvirt.domain_xml import HostdevXml, parse_usb
-from modeswitch.backends.usb_sysfs import SysfsUsbInventory, write_usb_tree
 from modeswitch.errors import BackendError, PlanError
 from modeswitch.model import Mode, SeatState, Step, StepKind, UsbMatch, VmPower
-from modeswitch.planner.vm import plan_vm
+from modeswitch.parts.usb.sysfs import SysfsUsbInventory
+from modeswitch.parts.vm.backend import LibvirtBackend
+from modeswitch.parts.vm.connection import VmEvent
+from modeswitch.parts.vm.domain_xml import HostdevXml, parse_usb
+from modeswitch.parts.vm.plan import plan_vm
 from modeswitch.sandbox.embedded_vm import EmbeddedVm, domain_xml, stand_in_pads
-from modeswitch.sandbox.stand_in_usb import StandInXml
+from modeswitch.sandbox.stand_in_usb import StandInXml, write_usb_tree
 
 SYSFS_HOST = Path(__file__).resolve().parent.parent / "fixtures" / "sysfs" / "host"
 TV = Mode("tv", vm=VmPower.RUNNING, usb=(UsbMatch("pads", kind="gamepad"),))

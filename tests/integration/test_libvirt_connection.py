@@ -10,10 +10,10 @@ import libvirt
 import pytest
 from libvirt_fixtures import Events, PrivateLibvirtd, run
 
-from modeswitch.backends.libvirt.backend import LibvirtBackend
-from modeswitch.backends.libvirt.connection import VmEvent
-from modeswitch.backends.usb_sysfs import SysfsUsbInventory
 from modeswitch.errors import BackendError
+from modeswitch.parts.usb.sysfs import SysfsUsbInventory
+from modeswitch.parts.vm.backend import LibvirtBackend
+from modeswitch.parts.vm.connection import VmEvent
 from modeswitch.sandbox.embedded_vm import domain_xml
 
 

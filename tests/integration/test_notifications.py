@@ -12,7 +12,7 @@ import pytest
 from daemon_fixtures import CONFIG, Tree, make_tree
 from notify_fixtures import NotificationServer
 
-from modeswitch.backends.notifications import DbusNotifier
+from modeswitch.daemon.notifications import DbusNotifier
 from modeswitch.notices import Notice, Urgency
 
 
@@ -73,7 +73,7 @@ def test_the_notifier_on_the_bus_and_without_one(server: NotificationServer,
 
     assert asyncio.run(send(server.address)) > 0
     assert [n["summary"] for n in server.wait_for("second")[-2:]] == ["Switch to tv failed", "second"]
-    with caplog.at_level(logging.WARNING, logger="modeswitch.backends.notifications"):
+    with caplog.at_level(logging.WARNING, logger="modeswitch.daemon.notifications"):
         assert asyncio.run(send("unix:path=/nonexistent/bus")) == 0
     warnings = [r.getMessage() for r in caplog.records]
     assert len(warnings) == 1 and "desktop notification not shown" in warnings[0]  # once per outage

@@ -11,9 +11,9 @@ from pathlib import Path
 from typing import Any
 
 from modeswitch import ipc
+from modeswitch.core.events import EventHub, EventKind
 from modeswitch.daemon.control import ControlServer
 from modeswitch.daemon.feedback import QUEUE_LIMIT, Feedback
-from modeswitch.events import EventHub, EventKind
 
 GUARD = 20.0
 

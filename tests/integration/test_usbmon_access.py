@@ -15,7 +15,7 @@ from pathlib import Path
 SCRIPT = """
 import asyncio, json, logging, sys
 from pathlib import Path
-from modeswitch.triggers.usb.reader import UsbmonPads, VmPad
+from modeswitch.triggers.usbmon_reader import UsbmonPads, VmPad
 seen = []
 class Keep(logging.Handler):
     def emit(self, record): seen.append(record.getMessage())

@@ -17,15 +17,15 @@ from pathlib import Path
 from typing import Any
 
 from modeswitch import ipc
-from modeswitch.backends.hooks import HookRunner
 from modeswitch.config.loader import Config, load_config
+from modeswitch.core.history import HistoryLog
+from modeswitch.core.seat import BackendSet, Seat
 from modeswitch.daemon.compose import EventHandler
 from modeswitch.daemon.service import Daemon
-from modeswitch.history import HistoryLog
+from modeswitch.parts.hooks.backend import HookRunner
 from modeswitch.paths import Paths
 from modeswitch.sandbox.embedded_vm import EmbeddedVm, stand_in_pads
-from modeswitch.seat import BackendSet, Seat
-from modeswitch.triggers.usb.monbin import pack_record
+from modeswitch.usbmon.monbin import pack_record
 
 SELECT, START = 0x20, 0x10
 PADS = stand_in_pads(2)

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from modeswitch.config.loader import load_config
+from modeswitch.core.plan import plan
 from modeswitch.errors import ConfigError, SinkMissing
 from modeswitch.model import (
     AudioObservation,
@@ -20,7 +21,6 @@ from modeswitch.model import (
     ViewerSpec,
     WhenMissing,
 )
-from modeswitch.planner.plan import plan
 
 DESK = Sink("alsa_output.usb-Generic_USB_Audio-00.analog-stereo", "Desk speakers")
 HDMI = Sink("alsa_output.pci-0000_03_00.1.hdmi-stereo", "HDMI TV")

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from modeswitch.backends.cec import messages as cec
-from modeswitch.backends.cec.messages import Frame, Opcode, PowerStatus
+from modeswitch.parts.tv import messages as cec
+from modeswitch.parts.tv.messages import Frame, Opcode, PowerStatus
 
 PLAYBACK_1 = 4
 

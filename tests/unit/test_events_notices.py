@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from modeswitch.cli.events import describe
-from modeswitch.events import EventHub, EventKind, SeatEvent
+from modeswitch.core.events import EventHub, EventKind, SeatEvent
 from modeswitch.notices import Notice, Urgency, notice_for
 
 

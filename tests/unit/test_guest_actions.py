@@ -8,11 +8,11 @@ from pathlib import Path
 import pytest
 
 from modeswitch.config.loader import load_config
-from modeswitch.engine import StepRecord
+from modeswitch.core.engine import StepRecord
+from modeswitch.core.plan import plan
 from modeswitch.errors import ConfigError, PlanError
 from modeswitch.model import GuestAction, Mode, SeatState, Step, StepKind, UsbMatch, VmObservation, VmPower
-from modeswitch.planner.guest import guest_step
-from modeswitch.planner.plan import plan
+from modeswitch.parts.guest.plan import guest_step
 
 DESK = "name: desk\nvm: running\n"
 

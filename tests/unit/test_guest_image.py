@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from modeswitch.backends.guest import AgentState, GuestRun, agent_error, channel_state, exec_command
 from modeswitch.errors import BackendError
+from modeswitch.parts.guest.backend import AgentState, GuestRun, agent_error, channel_state, exec_command
 from modeswitch.sandbox.guest_image import cache_root, inputs_hash, resolve_packages
 from modeswitch.sandbox.guest_view import GuestUsb, parse_usb_listing
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import libvirt
 import pytest
 
-from modeswitch.backends.libvirt.connection import connect_error
+from modeswitch.parts.vm.connection import connect_error
 
 # Texts as libvirt 9.0 prints them for these situations.
 CASES = [
@@ -31,8 +31,8 @@ def test_connect_errors_map_to_actionable_lines(text: str, message: str, hint: s
     ("/dev/null", "is not an evdev input device"),
 ])
 def test_held_keys_reader_names_what_is_wrong_with_the_node(path: str, message: str) -> None:
-    from modeswitch.backends.libvirt.held_keys import EvdevHeldKeys
     from modeswitch.errors import BackendError
+    from modeswitch.parts.inputs.held_keys import EvdevHeldKeys
 
     with pytest.raises(BackendError, match=message):
         EvdevHeldKeys().held_keys(path)

@@ -11,7 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from modeswitch.backends.libvirt.domain_xml import (
+from modeswitch.model import AttachedInput
+from modeswitch.parts.vm.domain_xml import (
     HostdevXml,
     evdev_input_xml,
     our_input_objects,
@@ -24,7 +25,6 @@ from modeswitch.backends.libvirt.domain_xml import (
     qmp_result,
     usb_alias,
 )
-from modeswitch.model import AttachedInput
 from modeswitch.sandbox.stand_in_usb import StandInXml
 
 GOLDEN = Path(__file__).resolve().parent.parent / "golden" / "libvirt"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from modeswitch.machine import TOGGLE, Decision, Machine, MachineState, Phase
+from modeswitch.core.machine import TOGGLE, Decision, Machine, MachineState, Phase
 
 MACHINE = Machine(toggle=("desk", "tv"), default="desk")
 

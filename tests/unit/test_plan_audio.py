@@ -19,7 +19,7 @@ from modeswitch.model import (
     StepKind,
     Stream,
 )
-from modeswitch.planner.audio import plan_audio, profile_sink_names
+from modeswitch.parts.audio.plan import plan_audio, profile_sink_names
 
 _PROFILE = re.compile(
     r"^\t\t(?P<name>\S+): (?P<description>.*) \(sinks: \d+, sources: \d+, "

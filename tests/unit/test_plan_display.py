@@ -6,7 +6,7 @@ import pytest
 
 from modeswitch.errors import PlanError
 from modeswitch.model import DisplayObservation, OutputSetting, StepKind
-from modeswitch.planner.display import plan_display, satisfied
+from modeswitch.parts.display.plan import plan_display, satisfied
 
 DESK = OutputSetting("DP-1", True, "2560x1440", True, None)
 DESK_PLAIN = OutputSetting("DP-1", True, "2560x1440", False, None)

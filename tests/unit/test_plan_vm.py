@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import pytest
 
-from modeswitch.backends.libvirt.domain_xml import usb_alias
 from modeswitch.errors import PlanError
 from modeswitch.model import (
     AttachedInput,
@@ -18,7 +17,8 @@ from modeswitch.model import (
     VmObservation,
     VmPower,
 )
-from modeswitch.planner.vm import plan_vm
+from modeswitch.parts.vm.domain_xml import usb_alias
+from modeswitch.parts.vm.plan import plan_vm
 
 PAD_A = UsbDevice(0x045E, 0x028E, 1, 7, "1-3", None, "Controller", "gamepad")
 PAD_B = UsbDevice(0x045E, 0x028E, 1, 8, "1-4", None, "Controller", "gamepad")

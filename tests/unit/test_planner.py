@@ -6,6 +6,7 @@ from dataclasses import replace
 
 import pytest
 
+from modeswitch.core.plan import matching_modes, plan, scoped
 from modeswitch.errors import PlanError
 from modeswitch.model import (
     AttachedInput,
@@ -27,7 +28,6 @@ from modeswitch.model import (
     VmObservation,
     VmPower,
 )
-from modeswitch.planner.plan import matching_modes, plan, scoped
 
 VIEWER_ARGV = ("sleep", "1000")
 RUNNING = ViewerObservation(running=True, pid=4242)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from modeswitch.core.plan import plan
 from modeswitch.model import Hook, Hooks, Mode, SeatState, StepKind, ViewerObservation, ViewerSpec
-from modeswitch.planner.plan import plan
 
 HOOKS = Hooks(before=(Hook(("notify-send", "tv")),), after=(Hook(("touch", "/tmp/tv")),))
 HOOKS_ONLY = Mode("movie", hooks=HOOKS)
@@ -39,9 +39,9 @@ def test_hooks_follow_entering(state: SeatState, mode: Mode, entering: bool, exp
 def test_reconcile_detaches_the_stale_hostdev_of_a_named_pad_that_was_unplugged() -> None:
     """A full switch refuses a named pad that is missing; reconciling after the unplug must
     still clean up its hostdev, so scoped() makes every rule optional."""
+    from modeswitch.core.plan import scoped
     from modeswitch.errors import PlanError
     from modeswitch.model import AttachedUsb, UsbMatch, VmObservation, VmPower
-    from modeswitch.planner.plan import scoped
 
     pad = UsbMatch("couch pad", vendor=0x045E, product=0x028E)
     mode = Mode("tv", vm=VmPower.RUNNING, usb=(pad,), hooks=HOOKS)

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from modeswitch.backends.processes import RunRecords, executable, find, kill_marked, start_time
+from modeswitch.parts.processes import RunRecords, executable, find, kill_marked, start_time
 
 
 @pytest.mark.parametrize(("name", "search", "error"), [

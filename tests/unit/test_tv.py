@@ -8,11 +8,11 @@ import asyncio
 
 import pytest
 
-from modeswitch.backends.cec import messages as cec
-from modeswitch.backends.cec.backend import CecBackend
 from modeswitch.errors import BackendError, PlanError
 from modeswitch.model import StepKind, TvObservation, TvPower, TvSpec
-from modeswitch.planner.tv import plan_tv
+from modeswitch.parts.tv import messages as cec
+from modeswitch.parts.tv.backend import CecBackend
+from modeswitch.parts.tv.plan import plan_tv
 from modeswitch.sandbox.cec_tv import StandInTv
 
 DEV = "/dev/cec0"

@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 from modeswitch.errors import CaptureError
-from modeswitch.triggers.usb.capture import decode_capture, read_capture
-from modeswitch.triggers.usb.monbin import pack_record
+from modeswitch.usbmon.capture import decode_capture, read_capture
+from modeswitch.usbmon.monbin import pack_record
 
 MODESWITCH = str(Path(sys.executable).with_name("modeswitch"))
 

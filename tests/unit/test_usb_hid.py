@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-from modeswitch.triggers.usb.hid import BadDescriptor, parse_descriptor
-from modeswitch.triggers.usb.mapper import ReportMapper
-from modeswitch.triggers.usb.reports import BadReport, Protocol
+from modeswitch.usbmon.hid import BadDescriptor, parse_descriptor
+from modeswitch.usbmon.mapper import ReportMapper
+from modeswitch.usbmon.reports import BadReport, Protocol
 
 # The opening of the DualShock 4's report descriptor (054c:09cc, as its HID interface reports
 # it): report 1 = 4 axes (8 bit), a 4-bit hat (0..7, null state), 14 buttons, a vendor 6-bit

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from modeswitch.triggers.usb.mapper import ReportMapper, guess_protocol, protocol_for
-from modeswitch.triggers.usb.reports import BadReport, Protocol
+from modeswitch.usbmon.mapper import ReportMapper, guess_protocol, protocol_for
+from modeswitch.usbmon.reports import BadReport, Protocol
 
 
 def x360(b2: int = 0, b3: int = 0, lt: int = 0, rt: int = 0, lx: int = 0) -> bytes:

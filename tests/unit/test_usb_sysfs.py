@@ -6,8 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from modeswitch.backends.usb_sysfs import FakeUsbDevice, SysfsUsbInventory, write_usb_tree
+from modeswitch.parts.usb.sysfs import SysfsUsbInventory
 from modeswitch.sandbox.embedded_vm import stand_in_pads
+from modeswitch.sandbox.stand_in_usb import FakeUsbDevice, write_usb_tree
 
 HOST = Path(__file__).resolve().parent.parent / "fixtures" / "sysfs" / "host"
 

@@ -15,9 +15,9 @@ from typing import Any
 
 import pytest
 
-from modeswitch.triggers.usb.monbin import HEADER_SIZE, BadRecord, RecordStream, pack_record, parse_header
-from modeswitch.triggers.usb.reader import FIX_ACCESS, FIX_MODULE, UsbmonPads, VmPad, _open_problem
-from modeswitch.triggers.usb.sources import NodeSource, SourceGone, StreamSource, open_source
+from modeswitch.triggers.usbmon_reader import FIX_ACCESS, FIX_MODULE, UsbmonPads, VmPad, _open_problem
+from modeswitch.triggers.usbmon_sources import NodeSource, SourceGone, StreamSource, open_source
+from modeswitch.usbmon.monbin import HEADER_SIZE, BadRecord, RecordStream, pack_record, parse_header
 
 PAD = VmPad(bus=1, device=10, vendor=0x045E, product=0x028E, name="pad one")
 OTHER = VmPad(bus=1, device=11, vendor=0x045E, product=0x028E, name="pad two")

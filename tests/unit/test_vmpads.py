@@ -10,8 +10,8 @@ from pathlib import Path
 
 from modeswitch.cli.render import print_status
 from modeswitch.model import AttachedUsb, SeatState, UsbDevice, VmObservation
-from modeswitch.triggers.usb.monbin import pack_record
 from modeswitch.triggers.vmpads import VmPadFollower, describe_pads, host_rows, pads_in_vm
+from modeswitch.usbmon.monbin import pack_record
 
 
 def usb(vendor: int, product: int, bus: int, device: int, kind: str | None = "gamepad", name: str = "") -> UsbDevice:

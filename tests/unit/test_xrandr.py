@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from modeswitch.backends.display.x11 import build_argv, check_layout, parse_query
 from modeswitch.errors import BackendError
 from modeswitch.model import DisplayObservation, OutputSetting
+from modeswitch.parts.display.x11 import build_argv, check_layout, parse_query
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "xrandr"
 

@@ -1,1 +1,0 @@
-"""Adapters to outside systems. Only daemon.py and the CLI's in-process path import these."""

@@ -1,1 +1,0 @@
-"""Pads passed into the VM, read from the host side of their USB traffic (usbmon)."""

@@ -1,0 +1,243 @@
+"""Pads the VM holds, read through usbmon on the daemon's loop.
+
+`UsbmonPads.follow(pads)` is told which USB pads the VM holds right now; it opens
+`ROOT/usbmonN` for their buses only while at least one is attached and closes it when none
+is, so a seat with no pad in the VM costs no wakeups at all. Each node is read through
+`loop.add_reader` (the node is pollable), and only IN completions of the attached pads'
+bus/device numbers go further, to one `ReportMapper` per pad and on to the chord detector.
+
+Whatever goes wrong (no module, no permission, a node that vanishes, a pad speaking an
+unknown protocol) is logged once and shown per pad by `describe()`; the daemon keeps going.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import errno
+import logging
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from modeswitch.triggers.usbmon_sources import RecordSource, SourceGone, open_source
+from modeswitch.usbmon.hid import HidLayout
+from modeswitch.usbmon.mapper import UNREADABLE, ReportMapper, guess_protocol, protocol_for
+from modeswitch.usbmon.monbin import BadRecord, MonRecord
+from modeswitch.usbmon.reports import BadReport, Protocol
+
+log = logging.getLogger(__name__)
+
+USBMON_GROUP = "usbmon"
+FIX_MODULE = "load it: sudo modprobe usbmon (`modeswitch udev-rules --install` loads it at boot)"
+FIX_ACCESS = (f"sudo modeswitch udev-rules --install, then add yourself to group '{USBMON_GROUP}' "
+              f"(sudo usermod -aG {USBMON_GROUP} $USER) and log in again")
+INTERRUPT, BULK = 1, 3
+
+ButtonSink = Callable[[str, str, str, int], None]  # (pad key, pad label, button, value)
+SourceOpener = Callable[[Path], RecordSource]
+
+
+@dataclass(frozen=True)
+class VmPad:
+    """A USB pad the VM holds, as the VM observation and the host inventory know it."""
+
+    bus: int
+    device: int
+    vendor: int
+    product: int
+    name: str = ""
+    layout: HidLayout | None = None  # a generic HID pad: where its buttons are (hid.py)
+
+    @property
+    def key(self) -> str:
+        return f"usb:{self.bus}.{self.device}"
+
+    @property
+    def label(self) -> str:
+        return self.name or f"{self.vendor:04x}:{self.product:04x}"
+
+
+@dataclass
+class _Pad:
+    info: VmPad
+    mapper: ReportMapper | None
+    problem: tuple[str, str] | None = None  # (reason, fix)
+    last: bytes | None = None  # for telling an unknown pad's protocol from two reports
+
+
+class _Bus:
+    def __init__(self, path: Path, source: RecordSource) -> None:
+        self.path, self.source = path, source
+        self.pads: dict[int, _Pad] = {}
+
+
+class UsbmonPads:
+    def __init__(self, root: Path, threshold: float, on_change: ButtonSink,
+                 opener: SourceOpener = open_source) -> None:
+        self._root, self._threshold, self._on_change, self._open = root, threshold, on_change, opener
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._buses: dict[int, _Bus] = {}
+        self._pads: dict[tuple[int, int], _Pad] = {}
+        self._bus_problem: dict[int, tuple[str, str]] = {}
+        self._logged: set[str] = set()
+
+    @property
+    def open_buses(self) -> list[int]:
+        return sorted(self._buses)
+
+    def follow(self, pads: Iterable[VmPad], loop: asyncio.AbstractEventLoop) -> None:
+        """Make the open nodes and pad mappers match the pads the VM holds now."""
+        self._loop = loop
+        wanted = {(p.bus, p.device): p for p in pads}
+        for address in [a for a in self._pads if a not in wanted]:
+            self._drop(address)
+        for address, info in wanted.items():
+            if address not in self._pads or self._pads[address].info != info:
+                self._adopt(info)
+        for bus in [b for b in self._buses if not self._buses[b].pads]:
+            self._close_bus(bus)
+        for bus in {b for b, _ in wanted} - set(self._buses):
+            self._open_bus(bus)
+
+    def close(self) -> None:
+        for bus in list(self._buses):
+            self._close_bus(bus)
+        self._pads.clear()
+
+    def describe(self) -> list[dict[str, object]]:
+        """Per VM pad: read through usbmon, or why not and how to fix it."""
+        rows: list[dict[str, object]] = []
+        for (bus, device), pad in sorted(self._pads.items()):
+            problem = pad.problem or self._bus_problem.get(bus)
+            if problem is None and bus not in self._buses:
+                problem = ("usbmon node not open", FIX_MODULE)
+            row: dict[str, object] = {
+                "name": pad.info.label, "vendor": pad.info.vendor, "product": pad.info.product,
+                "bus": bus, "device": device, "source": "usbmon (in VM)" if problem is None else "not readable",
+                "protocol": pad.mapper.protocol.value if pad.mapper else None,
+            }
+            if problem is not None:
+                row["reason"], row["fix"] = problem
+            elif pad.mapper is None:
+                row["note"] = "protocol not known yet: told from its first reports"
+            rows.append(row)
+        return rows
+
+    # --- pads ---------------------------------------------------------------------------
+
+    def _adopt(self, info: VmPad) -> None:
+        self._drop((info.bus, info.device))
+        unreadable = UNREADABLE.get((info.vendor, info.product))
+        protocol = protocol_for(info.vendor, info.product)
+        mapper = ReportMapper(protocol, self._threshold) if protocol else None
+        if mapper is None and info.layout is not None:
+            mapper = ReportMapper(Protocol.HID, self._threshold, info.layout)
+        pad = _Pad(info, mapper)
+        if unreadable:
+            pad.problem = (unreadable, "use the pad by cable, or on the host (desk mode)")
+        self._pads[(info.bus, info.device)] = pad
+        bus = self._buses.get(info.bus)
+        if bus is not None:
+            bus.pads[info.device] = pad
+
+    def _drop(self, address: tuple[int, int]) -> None:
+        pad = self._pads.pop(address, None)
+        if pad is None:
+            return
+        bus = self._buses.get(address[0])
+        if bus is not None:
+            bus.pads.pop(address[1], None)
+        self._release_all(pad)
+
+    def _release_all(self, pad: _Pad) -> None:
+        """A pad leaving the VM (or its node vanishing) lets go of whatever it held."""
+        if pad.mapper is None:
+            return
+        for button, _value in pad.mapper.reset():
+            self._on_change(pad.info.key, pad.info.label, button, 0)
+
+    # --- nodes --------------------------------------------------------------------------
+
+    def _open_bus(self, bus: int) -> None:
+        path = self._root / f"usbmon{bus}"
+        try:
+            source = self._open(path)
+        except OSError as exc:
+            self._bus_problem[bus] = problem = _open_problem(path, exc)
+            self._once(f"open {path}", "cannot read pads in the VM on bus %d: %s; fix: %s", bus, *problem)
+            return
+        self._bus_problem.pop(bus, None)
+        entry = self._buses[bus] = _Bus(path, source)
+        entry.pads = {device: pad for (b, device), pad in self._pads.items() if b == bus}
+        assert self._loop is not None
+        self._loop.add_reader(source.fileno(), self._readable, bus)
+        log.info("reading %d pad(s) in the VM through %s", len(entry.pads), path)
+
+    def _close_bus(self, bus: int) -> None:
+        entry = self._buses.pop(bus, None)
+        if entry is None:
+            return
+        if self._loop is not None:
+            self._loop.remove_reader(entry.source.fileno())
+        entry.source.close()
+        log.info("closed %s: no pad of this bus is in the VM", entry.path)
+
+    def _readable(self, bus: int) -> None:
+        entry = self._buses.get(bus)
+        if entry is None:
+            return
+        try:
+            records = entry.source.read()
+        except (SourceGone, BadRecord, OSError) as exc:
+            self._vanished(bus, entry, exc)
+            return
+        self._handle(entry.pads, records)
+
+    def _vanished(self, bus: int, entry: _Bus, exc: Exception) -> None:
+        self._once(f"gone {entry.path}", "%s stopped: %s; pads in the VM on bus %d are not read "
+                   "until the seat changes again", entry.path, exc, bus)
+        self._bus_problem[bus] = (f"{entry.path} went away ({exc})", FIX_MODULE)
+        for pad in entry.pads.values():
+            self._release_all(pad)
+        self._close_bus(bus)
+
+    def _handle(self, pads: dict[int, _Pad], records: Sequence[MonRecord]) -> None:
+        """Only IN completions of the pads held go further; fillers, submits, errors and
+        other devices' traffic stop here."""
+        for record in records:
+            pad = pads.get(record.devnum)
+            if (pad is None or record.event != "C" or not record.endpoint & 0x80 or record.status
+                    or record.transfer not in (INTERRUPT, BULK) or not record.data):
+                continue
+            self._report(pad, record.data)
+
+    def _report(self, pad: _Pad, payload: bytes) -> None:
+        if pad.mapper is None:
+            if pad.problem is not None:
+                return
+            protocol = guess_protocol(payload, pad.last)
+            pad.last = payload
+            if protocol is None:
+                return
+            pad.mapper = ReportMapper(protocol, self._threshold)
+            log.info("%s speaks %s", pad.info.label, protocol.value)
+        try:
+            changes = pad.mapper.feed(payload)
+        except BadReport as exc:
+            self._once(f"bad {pad.info.key} {pad.mapper.protocol}", "%s: %s", pad.info.label, exc)
+            return
+        for button, value in changes:
+            self._on_change(pad.info.key, pad.info.label, button, value)
+
+    def _once(self, key: str, message: str, *args: object) -> None:
+        if key not in self._logged:
+            self._logged.add(key)
+            log.warning(message, *args)
+
+
+def _open_problem(path: Path, exc: OSError) -> tuple[str, str]:
+    if exc.errno == errno.ENOENT:
+        return f"usbmon is not loaded ({path} does not exist)", FIX_MODULE
+    if exc.errno in (errno.EACCES, errno.EPERM):
+        return f"no permission to read {path}", FIX_ACCESS
+    return f"cannot open {path}: {exc.strerror}", FIX_ACCESS
