@@ -25,9 +25,10 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))  # the test compositors
 from support.compositors import HeadlessKwin, HeadlessMutter, HeadlessSway  # noqa: E402
 
-from modeswitch.model import OutputSetting, Step, StepKind
+from modeswitch.model import Step, StepKind
 from modeswitch.parts.display.gnome import MutterBackend
 from modeswitch.parts.display.kde import KscreenBackend
+from modeswitch.parts.display.spec import OutputSetting
 from modeswitch.parts.display.sway import SwayBackend
 from modeswitch.parts.protocols import DisplayBackend
 

@@ -2,7 +2,7 @@
 
     .venv/bin/python bench/bench_libvirt.py [--runs 15] [--pads 1 2 3]
 
-One cycle = observe, plan (plan_vm) and apply "tv" (attach every pad), then the same for
+One cycle = observe, plan and apply "tv" (attach every pad), then the same for
 "desk" (detach them): the VM part of a real transition, idempotence checks included, the
 steps of one plan group applied concurrently as the engine does.
 
@@ -30,10 +30,12 @@ from pathlib import Path
 
 import libvirt
 
-from modeswitch.model import Mode, SeatState, UsbMatch, VmPower
+from modeswitch.core.plan import plan
+from modeswitch.model import Mode, SeatState
+from modeswitch.parts.usb.spec import UsbMatch
 from modeswitch.parts.usb.sysfs import SysfsUsbInventory
 from modeswitch.parts.vm.backend import LibvirtBackend
-from modeswitch.parts.vm.plan import plan_vm
+from modeswitch.parts.vm.spec import VmPower
 from modeswitch.sandbox.embedded_vm import EmbeddedVm, domain_xml, stand_in_pads
 from modeswitch.sandbox.stand_in_usb import StandInXml, write_usb_tree
 
@@ -50,8 +52,8 @@ for f in "$@"; do virsh -q -c "$uri" detach-device "$dom" "$f" --live >/dev/null
 async def cycle(backend: LibvirtBackend, host: SysfsUsbInventory) -> int:
     applied = 0
     for mode in (TV, DESK):
-        state = SeatState(vm=await backend.observe(), host_usb=host.scan())
-        for group in plan_vm(mode, (TV, DESK), state):  # a group's steps run together, as in the engine
+        state = SeatState(vm=await backend.observe(), usb=host.scan())
+        for group in plan(state, mode, (TV, DESK)).groups:  # a group's steps run together, as in the engine
             await asyncio.gather(*(backend.apply(step) for step in group))
             applied += len(group)
     return applied

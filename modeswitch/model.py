@@ -6,27 +6,25 @@ compared, hashed, printed and sent over the wire without surprises.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
+from modeswitch.parts.hooks.spec import Hooks
 
-class VmPower(StrEnum):
-    RUNNING = "running"
-    ANY = "any"
-
-
-class WhenMissing(StrEnum):
-    FAIL = "fail"  # the switch is refused, nothing applied
-    WAIT = "wait"  # the rest of the mode applies; audio follows when the sink appears
-
-
-class SinkMatchBy(StrEnum):
-    NAME = "name"  # exact sink name, or a glob when it contains * ? [
-    DESCRIPTION = "description"  # glob on the human-readable description
+if TYPE_CHECKING:  # the specs and observations of the parts this package ships
+    from modeswitch.parts.audio.spec import AudioObservation, AudioTarget
+    from modeswitch.parts.display.spec import DisplayObservation, OutputSetting
+    from modeswitch.parts.guest.spec import GuestAction
+    from modeswitch.parts.inputs.spec import EvdevInput
+    from modeswitch.parts.monitor.spec import MonitorObservation, MonitorSpec
+    from modeswitch.parts.tv.spec import TvObservation, TvSpec
+    from modeswitch.parts.usb.spec import UsbDevice, UsbMatch
+    from modeswitch.parts.viewer.spec import ViewerObservation, ViewerSpec
+    from modeswitch.parts.vm.spec import VmObservation, VmPower
 
 
 class StepKind(StrEnum):
@@ -48,132 +46,90 @@ class StepKind(StrEnum):
     NOOP = "noop"
 
 
-@dataclass(frozen=True)
-class UsbMatch:
-    """One controller rule from a mode's `usb` list. Unset fields match anything."""
+class Mode:
+    """A desired state of the whole seat: one spec per part it names (keyed by the part's name in
+    the registry, parts/registry.py). A part the mode leaves out is not touched.
 
-    label: str
-    vendor: int | None = None
-    product: int | None = None
-    serial: str | None = None
-    port: str | None = None  # sysfs devpath such as "1-2.3": the physical port
-    kind: str | None = None  # "gamepad"
-    optional: bool = False  # a rule that matches nothing is then not an error
+    Immutable and hashable like the frozen dataclasses around it; the typed properties below are
+    the specs of the parts this package ships, and a part added later reads `spec(name)`."""
+
+    __slots__ = ("name", "source", "specs")
+    name: str
+    source: Path | None
+    specs: Mapping[str, Any]
+
+    def __init__(self, name: str, source: Path | None = None, **specs: Any) -> None:
+        object.__setattr__(self, "name", name)
+        object.__setattr__(self, "source", source)
+        object.__setattr__(self, "specs", MappingProxyType({k: v for k, v in specs.items() if v is not None}))
+
+    def __setattr__(self, key: str, value: Any) -> None:
+        raise AttributeError(f"Mode is immutable; cannot set {key}")
+
+    def spec(self, part: str) -> Any:
+        return self.specs.get(part)
+
+    def updated(self, **specs: Any) -> Mode:
+        """The same mode with some parts' specs replaced (None drops a part)."""
+        return Mode(self.name, self.source, **{**self.specs, **specs})
+
+    def only(self, parts: Iterable[str], **changed: Any) -> Mode:
+        """The same mode limited to `parts` (hooks and guest actions dropped unless named)."""
+        keep = {name: self.specs[name] for name in parts if name in self.specs}
+        return Mode(self.name, self.source, **{**keep, **changed})
+
+    def _key(self) -> tuple[Any, ...]:
+        return (self.name, self.source, tuple(sorted(self.specs.items())))
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Mode) and self._key() == other._key()
+
+    def __hash__(self) -> int:
+        return hash(self._key())
+
+    def __repr__(self) -> str:
+        specs = ", ".join(f"{k}={v!r}" for k, v in self.specs.items())
+        return f"Mode({self.name!r}, {specs})"
 
     @property
-    def kind_only(self) -> bool:
-        return self.kind is not None and not (self.vendor or self.serial or self.port)
+    def vm(self) -> VmPower | None:
+        return cast("VmPower | None", self.specs.get("vm"))
 
+    @property
+    def usb(self) -> tuple[UsbMatch, ...] | None:
+        return cast("tuple[UsbMatch, ...] | None", self.specs.get("usb"))
 
-@dataclass(frozen=True)
-class EvdevInput:
-    """A keyboard or mouse handed to the VM as an evdev input."""
+    @property
+    def inputs(self) -> tuple[EvdevInput, ...] | None:
+        return cast("tuple[EvdevInput, ...] | None", self.specs.get("inputs"))
 
-    path: str
-    grab_all: bool = True
-    grab_toggle: str = "ctrl-ctrl"
-    repeat: bool = True
+    @property
+    def audio(self) -> AudioTarget | None:
+        return cast("AudioTarget | None", self.specs.get("audio"))
 
+    @property
+    def viewer(self) -> ViewerSpec | None:
+        return cast("ViewerSpec | None", self.specs.get("viewer"))
 
-@dataclass(frozen=True)
-class AudioTarget:
-    pattern: str
-    match_by: SinkMatchBy = SinkMatchBy.NAME
-    move_streams: bool = True
-    volume: float | None = None  # 0.0 .. 1.5, None leaves it
-    mute: bool | None = None
-    when_missing: WhenMissing = WhenMissing.FAIL
+    @property
+    def display(self) -> tuple[OutputSetting, ...] | None:
+        return cast("tuple[OutputSetting, ...] | None", self.specs.get("display"))
 
+    @property
+    def tv(self) -> TvSpec | None:
+        return cast("TvSpec | None", self.specs.get("tv"))
 
-@dataclass(frozen=True)
-class ViewerSpec:
-    """Whether Looking Glass runs in this mode, and how it is started."""
+    @property
+    def monitor(self) -> MonitorSpec | None:
+        return cast("MonitorSpec | None", self.specs.get("monitor"))
 
-    run: bool
-    argv: tuple[str, ...] = ("looking-glass-client", "-F")
+    @property
+    def guest(self) -> tuple[GuestAction, ...] | None:
+        return cast("tuple[GuestAction, ...] | None", self.specs.get("guest"))
 
-
-@dataclass(frozen=True)
-class OutputSetting:
-    """One xrandr output in a mode's `display` list."""
-
-    output: str
-    enabled: bool = True
-    mode: str | None = None
-    primary: bool = False
-    right_of: str | None = None
-
-
-class TvPower(StrEnum):
-    ON = "on"  # <Image View On>
-    STANDBY = "standby"  # <Standby>
-
-
-@dataclass(frozen=True)
-class TvSpec:
-    """A mode's `tv` part, driven over HDMI-CEC. None fields are left alone."""
-
-    device: str = "/dev/cec0"
-    power: TvPower | None = None
-    input: bool = False  # `input: active`: <Active Source> with our physical address
-    physical_address: int | None = None  # None: the adapter's own (GPU adapters know it)
-
-
-# VCP 0x60 values by the names a mode uses (MCCS 2.2); a raw code reaches vendor-specific ones.
-MONITOR_INPUTS = {"vga1": 0x01, "vga2": 0x02, "dvi1": 0x03, "dvi2": 0x04, "composite1": 0x05, "composite2": 0x06,
-                  "svideo1": 0x07, "svideo2": 0x08, "tuner1": 0x09, "tuner2": 0x0A, "tuner3": 0x0B,
-                  "component1": 0x0C, "component2": 0x0D, "component3": 0x0E, "dp1": 0x0F, "dp2": 0x10,
-                  "hdmi1": 0x11, "hdmi2": 0x12}
-
-
-@dataclass(frozen=True)
-class MonitorSpec:
-    """A mode's `monitor` part: the input a DDC/CI monitor shows (VCP 0x60), and which monitor."""
-
-    input: int
-    model: str | None = None  # the EDID's monitor name, e.g. "DELL U2415"
-    serial: str | None = None  # the EDID's serial string (or its serial number)
-    bus: str | None = None  # /dev/i2c-N; None: every bus is searched
-
-
-@dataclass(frozen=True)
-class Hook:
-    argv: tuple[str, ...]
-    timeout: float = 10.0
-    undo: tuple[str, ...] | None = None
-
-
-@dataclass(frozen=True)
-class GuestAction:
-    """A program run inside the VM through qemu-guest-agent when a mode is entered."""
-
-    argv: tuple[str, ...]
-    timeout: float = 30.0
-    undo: tuple[str, ...] | None = None
-
-
-@dataclass(frozen=True)
-class Hooks:
-    before: tuple[Hook, ...] = ()
-    after: tuple[Hook, ...] = ()
-
-
-@dataclass(frozen=True)
-class Mode:
-    """A desired state of the whole seat. A subsystem left as None is not touched."""
-
-    name: str
-    source: Path | None = None
-    vm: VmPower | None = None
-    usb: tuple[UsbMatch, ...] | None = None
-    inputs: tuple[EvdevInput, ...] | None = None
-    audio: AudioTarget | None = None
-    viewer: ViewerSpec | None = None
-    display: tuple[OutputSetting, ...] | None = None
-    tv: TvSpec | None = None
-    monitor: MonitorSpec | None = None
-    hooks: Hooks = Hooks()
-    guest: tuple[GuestAction, ...] | None = None
+    @property
+    def hooks(self) -> Hooks:
+        return cast(Hooks, self.specs.get("hooks") or Hooks())
 
 
 # --- observations: what backends read back from the world -------------------------------
@@ -181,7 +137,10 @@ class Mode:
 
 # --- triggers: what the config asks of combos and hotplug ---------------------------------
 
+
 GAMEPAD = "gamepad"
+
+
 TOGGLE = "toggle"  # the action that alternates between the two modes of the toggle pair
 
 
@@ -213,142 +172,61 @@ class HotplugRule:
     only_when_vm_running: bool = False
 
 
-@dataclass(frozen=True)
-class UsbDevice:
-    """A USB device present on the host, as read from sysfs."""
+class SeatState:
+    """Everything observed at one moment, keyed by part name; a part that could not be (or was
+    not) observed is absent. The typed properties serve the parts this package ships."""
 
-    vendor: int
-    product: int
-    bus: int
-    device: int
-    port: str
-    serial: str | None = None
-    name: str = ""
-    kind: str | None = None  # "gamepad" when it is one
+    __slots__ = ("parts",)
+    parts: Mapping[str, Any]
+
+    def __init__(self, **observed: Any) -> None:
+        object.__setattr__(self, "parts", MappingProxyType({k: v for k, v in observed.items() if v is not None}))
+
+    def __setattr__(self, key: str, value: Any) -> None:
+        raise AttributeError(f"SeatState is immutable; cannot set {key}")
+
+    def get(self, part: str) -> Any:
+        return self.parts.get(part)
+
+    def updated(self, **observed: Any) -> SeatState:
+        return SeatState(**{**self.parts, **observed})
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, SeatState) and dict(self.parts) == dict(other.parts)
+
+    def __hash__(self) -> int:
+        return hash(tuple(sorted(self.parts.items())))
+
+    def __repr__(self) -> str:
+        return "SeatState(" + ", ".join(f"{k}={v!r}" for k, v in self.parts.items()) + ")"
 
     @property
-    def ident(self) -> str:
-        return f"{self.vendor:04x}:{self.product:04x}@{self.bus:03d}.{self.device:03d}"
+    def vm(self) -> VmObservation | None:
+        return cast("VmObservation | None", self.parts.get("vm"))
 
+    @property
+    def host_usb(self) -> tuple[UsbDevice, ...]:
+        return cast("tuple[UsbDevice, ...]", self.parts.get("usb", ()))
 
-@dataclass(frozen=True)
-class AttachedUsb:
-    """A USB hostdev the live VM holds, with the XML libvirt reports for it."""
+    @property
+    def audio(self) -> AudioObservation | None:
+        return cast("AudioObservation | None", self.parts.get("audio"))
 
-    vendor: int
-    product: int
-    bus: int | None
-    device: int | None
-    xml: str
-    alias: str | None = None
+    @property
+    def viewer(self) -> ViewerObservation | None:
+        return cast("ViewerObservation | None", self.parts.get("viewer"))
 
+    @property
+    def display(self) -> DisplayObservation | None:
+        return cast("DisplayObservation | None", self.parts.get("display"))
 
-@dataclass(frozen=True)
-class AttachedInput:
-    """An evdev input the live VM holds (native device or our QMP input-linux object)."""
+    @property
+    def tv(self) -> TvObservation | None:
+        return cast("TvObservation | None", self.parts.get("tv"))
 
-    path: str
-    handle: str  # QMP object id or libvirt alias, whatever detach needs
-
-
-@dataclass(frozen=True)
-class VmObservation:
-    domain: str
-    connected: bool
-    state: str  # "running", "paused", "shutoff", ... or "unknown" when disconnected
-    usb: tuple[AttachedUsb, ...] = ()
-    inputs: tuple[AttachedInput, ...] = ()
-    error: str | None = None
-    agent: str | None = None  # the guest agent channel: connected, disconnected, no-channel, vm-off
-
-
-@dataclass(frozen=True)
-class Sink:
-    name: str
-    description: str
-    index: int = -1
-    volume: float | None = None
-    mute: bool | None = None
-
-
-@dataclass(frozen=True)
-class Stream:
-    index: int
-    name: str
-    sink: str
-
-
-@dataclass(frozen=True)
-class CardProfile:
-    name: str
-    description: str = ""
-    available: bool = True
-    priority: int = 0
-
-
-@dataclass(frozen=True)
-class Card:
-    name: str
-    active_profile: str
-    profiles: tuple[CardProfile, ...] = ()
-
-
-@dataclass(frozen=True)
-class AudioObservation:
-    server: str
-    connected: bool
-    default_sink: str | None = None
-    sinks: tuple[Sink, ...] = ()
-    streams: tuple[Stream, ...] = ()
-    cards: tuple[Card, ...] = ()
-    error: str | None = None
-
-
-@dataclass(frozen=True)
-class ViewerObservation:
-    running: bool
-    pid: int | None = None
-    restarts: int = 0
-
-
-@dataclass(frozen=True)
-class DisplayObservation:
-    outputs: tuple[OutputSetting, ...] = ()
-    primary_supported: bool = True  # False on compositors without a primary output (sway)
-
-
-@dataclass(frozen=True)
-class TvObservation:
-    """What the CEC adapter and the TV said. `power` is None when the TV did not answer."""
-
-    device: str
-    power: str | None = None  # "on", "standby", "to_on", "to_standby"
-    physical_address: int | None = None  # the adapter's; None when it does not know it
-    active_source: int | None = None  # who the TV shows, if some device answered
-    error: str | None = None  # why the adapter could not be used (then nothing else is known)
-
-
-@dataclass(frozen=True)
-class MonitorObservation:
-    """The matched monitor; `input` is None when it did not answer over DDC/CI (see `error`)."""
-
-    bus: str | None = None
-    name: str | None = None
-    input: int | None = None
-    error: str | None = None
-
-
-@dataclass(frozen=True)
-class SeatState:
-    """Everything observed at one moment. None means that part could not be observed."""
-
-    vm: VmObservation | None = None
-    host_usb: tuple[UsbDevice, ...] = ()
-    audio: AudioObservation | None = None
-    viewer: ViewerObservation | None = None
-    display: DisplayObservation | None = None
-    tv: TvObservation | None = None
-    monitor: MonitorObservation | None = None
+    @property
+    def monitor(self) -> MonitorObservation | None:
+        return cast("MonitorObservation | None", self.parts.get("monitor"))
 
 
 # --- plans -----------------------------------------------------------------------------

@@ -7,7 +7,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from modeswitch.model import DisplayObservation, OutputSetting, Sink, UsbDevice
+from modeswitch.parts.audio.spec import Sink
+from modeswitch.parts.display.spec import DisplayObservation, OutputSetting
+from modeswitch.parts.usb.spec import UsbDevice
 
 
 def describe_host_usb(devices: Iterable[UsbDevice]) -> str:

@@ -19,13 +19,12 @@ from pathlib import Path
 from modeswitch.cli.render import print_outcome, print_plan
 from modeswitch.config.loader import load_config
 from modeswitch.core.coordinator import Coordinator
-from modeswitch.core.history import HistoryLog
-from modeswitch.core.seat import BackendSet, Seat
+from modeswitch.core.seat import Seat
+from modeswitch.daemon.compose import build_seat
 from modeswitch.errors import ModeswitchError
 from modeswitch.model import SeatState
 from modeswitch.parts.audio.backend import PulseAudioBackend
 from modeswitch.parts.guest.backend import GuestActions, LibvirtGuestAgent
-from modeswitch.parts.hooks.backend import HookRunner
 from modeswitch.parts.monitor.backend import DdcBackend
 from modeswitch.parts.monitor.device import DdcMonitorLink
 from modeswitch.parts.tv.backend import CecBackend
@@ -109,19 +108,20 @@ async def _demo() -> int:
                 config = load_config(demo_files(workdir, vm.domain, vm.uri, pulse.server), required=True)
                 print(f"config ok: modes {', '.join(sorted(config.modes))}")
                 agent = vm.agent()
-                backends = BackendSet(
-                    hooks=HookRunner(), vm=vm.backend(), usb=vm.inventory(),
-                    audio=PulseAudioBackend(pulse.server),
-                    viewer=ViewerSupervisor(tuple(VIEWER), paths.viewer_pidfile, config.viewer_grace),
-                    tv=CecBackend("/dev/cec0", opener=StandInTv().open),
-                    monitor=_stand_in_monitor(), guest=GuestActions(agent),
-                )
+                backend = vm.backend()
+                await backend.connect()
+                await agent.connect()
+                stand_ins = {  # the parts the sandbox stands in for; everything else as the daemon builds it
+                    "vm": backend, "usb": vm.inventory(), "audio": PulseAudioBackend(pulse.server),
+                    "viewer": ViewerSupervisor(tuple(VIEWER), paths.viewer_pidfile, config.viewer_grace),
+                    "tv": CecBackend("/dev/cec0", opener=StandInTv().open), "monitor": _stand_in_monitor(),
+                    "guest": GuestActions(agent),
+                }
+                seat = await build_seat(config, paths, resident=True, given=stand_ins)
                 try:
-                    await backends.vm.connect()  # type: ignore[union-attr]
-                    await agent.connect()
-                    return await _cycle(Seat(config, backends, HistoryLog(paths.history)), agent)
+                    return await _cycle(seat, agent)
                 finally:
-                    await backends.close()  # the guest actions' close() closes the agent
+                    await seat.backends.close()  # the guest actions' close() closes the agent
 
 
 async def _cycle(seat: Seat, agent: LibvirtGuestAgent) -> int:

@@ -12,7 +12,6 @@ import fcntl
 import os
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import asdict
 from typing import Any, TypeVar
 
 from modeswitch.config.loader import Config
@@ -21,6 +20,7 @@ from modeswitch.core.outcome import Outcome
 from modeswitch.daemon.compose import build_seat
 from modeswitch.errors import ModeswitchError
 from modeswitch.model import SeatState
+from modeswitch.parts.registry import seat_json
 from modeswitch.paths import Paths
 
 T = TypeVar("T")
@@ -66,7 +66,7 @@ def switch_in_process(config: Config, paths: Paths, action: str) -> Outcome:
 def status_in_process(config: Config, paths: Paths) -> dict[str, Any]:
     async def work(coordinator: Coordinator, seen: SeatState) -> dict[str, Any]:
         return {**coordinator.status(), "daemon": None, "config": str(config.path),
-                "seat": asdict(seen), "pads": []}
+                "seat": seat_json(seen), "pads": []}
 
     return _with_coordinator(config, paths, work, observing=True)
 

@@ -5,22 +5,11 @@ from __future__ import annotations
 import grp
 import os
 import subprocess
-import sys
 from pathlib import Path
 
 from modeswitch.errors import ModeswitchError
+from modeswitch.shipped import RULES_NAME, USBMON_CONF, rules_path
 from modeswitch.triggers.usbmon_reader import USBMON_GROUP  # the group the rules give /dev/usbmon* to
-
-RULES_NAME = "70-modeswitch.rules"
-USBMON_CONF = "modeswitch-usbmon.conf"
-
-
-def rules_path(name: str = RULES_NAME) -> Path:
-    """The repo's udev/ in a checkout, share/modeswitch/udev when installed (as the modes)."""
-    checkout = Path(__file__).resolve().parents[2] / "udev" / name
-    if checkout.exists():
-        return checkout
-    return Path(sys.prefix) / "share" / "modeswitch" / "udev" / name
 
 
 def udev_rules(install: bool, dest: Path = Path("/etc/udev/rules.d"),

@@ -16,11 +16,7 @@ from modeswitch.config.modes import load_modes
 from modeswitch.config.triggers import read_triggers
 from modeswitch.config.yamlnodes import Node, read_document
 from modeswitch.errors import ConfigError
-from modeswitch.model import (
-    ComboSpec,
-    HotplugRule,
-    Mode,
-)
+from modeswitch.model import ComboSpec, HotplugRule, Mode
 from modeswitch.paths import default_config_path
 from modeswitch.suggest import suggest
 

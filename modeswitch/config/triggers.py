@@ -3,15 +3,9 @@
 from __future__ import annotations
 
 from modeswitch.buttons import resolve_button
-from modeswitch.config.modes import read_kind
 from modeswitch.config.yamlnodes import Node
-from modeswitch.model import (
-    GAMEPAD,
-    TOGGLE,
-    ComboSource,
-    ComboSpec,
-    HotplugRule,
-)
+from modeswitch.model import GAMEPAD, TOGGLE, ComboSource, ComboSpec, HotplugRule
+from modeswitch.parts.usb.read import read_kind
 from modeswitch.suggest import suggest
 
 

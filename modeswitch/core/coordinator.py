@@ -12,6 +12,7 @@ import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from typing import Any
 
 from modeswitch.core.engine import TransitionResult
@@ -25,6 +26,16 @@ from modeswitch.model import Plan, SeatState
 log = logging.getLogger(__name__)
 
 
+@dataclass(frozen=True)
+class Request:
+    """One asked-for switch: who asked, and the observation to plan from when the caller has
+    just made one under its lock (the one-shot CLI); None means look when the switch starts."""
+
+    target: str
+    source: str
+    seen: SeatState | None = None
+
+
 class Coordinator:
     def __init__(self, seat: Seat, events: EventHub | None = None) -> None:
         self.seat = seat
@@ -33,10 +44,9 @@ class Coordinator:
         self.state = MachineState()
         self.last_seen: SeatState | None = None
         self._waiters: list[tuple[str, asyncio.Future[Outcome]]] = []
-        self._sources: dict[str, str] = {}
+        self._pending: Request | None = None  # the machine's pending, as asked
         self._task: asyncio.Task[None] | None = None
         self._lock = asyncio.Lock()  # transitions, reconciles, plans and rewiring never overlap
-        self._seen: SeatState | None = None
 
     @asynccontextmanager
     async def exclusive(self) -> AsyncIterator[None]:
@@ -95,21 +105,23 @@ class Coordinator:
             self.events.publish(EventKind.REQUEST, action=action, target=None, source=source)
             self.events.publish(EventKind.FINISHED, **{**future.result().as_dict(), "source": source})
             return future
-        previous_pending = self.state.pending
         decision = self.machine.request(action, self.state)
         self.state = decision.state
-        if previous_pending and previous_pending != self.state.pending:
-            superseded = Outcome(Result.SUPERSEDED, previous_pending, f"superseded by a request for {target}",
-                                 superseded_by=target)
-            self._resolve(previous_pending, superseded)
-            self.events.publish(EventKind.FINISHED, **{**superseded.as_dict(),
-                                                       "source": self._sources.get(previous_pending, "unknown")})
+        asked = Request(target, source, seen if decision.start == target else None)
+        superseded = self._pending if self._pending is not None and self._pending.target != self.state.pending \
+            else None
+        if superseded is not None:
+            outcome = Outcome(Result.SUPERSEDED, superseded.target, f"superseded by a request for {target}",
+                              superseded_by=target)
+            self._resolve(superseded.target, outcome)
+            self.events.publish(EventKind.FINISHED, **{**outcome.as_dict(), "source": superseded.source})
+            self._pending = None
         self._waiters.append((target, future))
-        self._sources[target] = source
-        self._seen = seen if decision.start == target else None  # only a switch that starts now may use it
         self.events.publish(EventKind.REQUEST, action=action, target=target, source=source)
         if decision.start:
-            self._start(decision.start)
+            self._start(asked)
+        elif self.state.pending == target:
+            self._pending = asked
         log.info("request %s -> %s from %s (%s)", action, target, source, self.state.phase.value)
         return future
 
@@ -120,17 +132,16 @@ class Coordinator:
             observed = seen if seen is not None else await self.observe()
             return self.seat.plan(name, current=self.state.mode, state=observed)
 
-    def _start(self, target: str) -> None:
-        self.events.publish(EventKind.STARTED, target=target, source=self._sources.get(target, "unknown"),
-                            previous=self.state.mode)
+    def _start(self, asked: Request) -> None:
+        self.events.publish(EventKind.STARTED, target=asked.target, source=asked.source, previous=self.state.mode)
         self.events.publish(EventKind.STATE, **self.status())
-        self._task = asyncio.get_running_loop().create_task(self._run(target))
+        self._task = asyncio.get_running_loop().create_task(self._run(asked))
 
-    async def _run(self, target: str) -> None:
-        source = self._sources.pop(target, "unknown")
+    async def _run(self, asked: Request) -> None:
+        target = asked.target
         try:
             async with self._lock:
-                outcome = await self._transition(target, source)
+                outcome = await self._transition(asked)
         except asyncio.CancelledError:
             # the engine has rolled back; the client still gets an answer before we stop
             self.state = self.machine.finished(self.state, False, "cancelled: the daemon is stopping").state
@@ -141,18 +152,20 @@ class Coordinator:
         decision = self.machine.finished(self.state, outcome.ok, outcome.error)
         self.state = decision.state
         self._resolve(target, outcome)
-        self.events.publish(EventKind.FINISHED, **{**outcome.as_dict(), "source": source})
+        self.events.publish(EventKind.FINISHED, **{**outcome.as_dict(), "source": asked.source})
         self.events.publish(EventKind.STATE, **self.status())
         if decision.start:
-            self._start(decision.start)
+            following, self._pending = self._pending, None
+            self._start(following if following is not None and following.target == decision.start
+                        else Request(decision.start, "unknown"))
 
-    async def _transition(self, target: str, source: str) -> Outcome:
-        seen, self._seen = self._seen, None
+    async def _transition(self, asked: Request) -> Outcome:
+        """One observation per switch: the caller's, or one made now, under the lock."""
         try:
-            observed = seen if seen is not None else await self.observe()
-            result = await self.seat.switch(target, source, current=self.state.mode, state=observed)
+            observed = asked.seen if asked.seen is not None else await self.observe()
+            result = await self.seat.switch(asked.target, asked.source, current=self.state.mode, state=observed)
         except ModeswitchError as exc:  # the plan was refused: nothing was applied
-            return Outcome(Result.REFUSED, target, str(exc), type(exc).__name__)
+            return Outcome(Result.REFUSED, asked.target, str(exc), type(exc).__name__)
         return _outcome(result)
 
     def _resolve(self, target: str, outcome: Outcome) -> None:

@@ -10,7 +10,7 @@ import asyncio
 import logging
 import time
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -81,9 +81,12 @@ class Engine:
                 self.executors[kind] = executor
 
     async def run(
-        self, plan: Plan, source: str, record: Callable[[TransitionResult], None] | None = None
+        self, plan: Plan, source: str, record: Callable[[TransitionResult], None] | None = None,
+        verify: Callable[[], Awaitable[str | None]] | None = None,
     ) -> TransitionResult:
-        """Run `plan`; `record` gets the result even when the run is cancelled midway."""
+        """Run `plan`; `record` gets the result even when the run is cancelled midway. Once
+        every step is done, `verify` says whether the seat is where the plan meant it to be;
+        an error from it fails the run and rolls back like a failed step."""
         result = TransitionResult(plan.target, source, notes=plan.notes)
         began = time.perf_counter()
         done: list[Step] = []  # in completion order, so a cancelled group's finished steps count
@@ -99,6 +102,8 @@ class Engine:
                     result.failed_step = failed.step.description
                     await self._rollback(done, result)
                     break
+            else:
+                await self._verify(verify, done, result)
         except asyncio.CancelledError:
             result.ok, result.error = False, "cancelled (the daemon is stopping)"
             # a step cut off midway may have had its effect (a hook that ran but was not reaped
@@ -111,6 +116,15 @@ class Engine:
             if record is not None and (result.steps or not result.ok):
                 record(result)
         return result
+
+    async def _verify(self, verify: Callable[[], Awaitable[str | None]] | None, done: list[Step],
+                      result: TransitionResult) -> None:
+        if verify is None or not done:
+            return
+        error = await verify()
+        if error is not None:
+            result.ok, result.error, result.failed_step = False, error, "verify the seat"
+            await self._rollback(done, result)
 
     async def _timed(self, step: Step, done: list[Step] | None = None) -> StepRecord:
         began = time.perf_counter()

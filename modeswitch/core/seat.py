@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from dataclasses import dataclass, field
+from collections.abc import Iterable
 from typing import Any
 
 from modeswitch.config.loader import Config
@@ -17,49 +17,39 @@ from modeswitch.core.history import HistoryLog, InFlight
 from modeswitch.core.plan import matching_modes, plan, scoped
 from modeswitch.errors import ModeswitchError, UnknownMode
 from modeswitch.model import Mode, Plan, SeatState
-from modeswitch.parts.protocols import (
-    AudioBackend,
-    DisplayBackend,
-    GuestBackend,
-    MonitorBackend,
-    StepExecutor,
-    TvBackend,
-    UsbInventory,
-    ViewerBackend,
-    VmBackend,
-)
+from modeswitch.parts.protocols import StepExecutor
 from modeswitch.suggest import suggest
 
 log = logging.getLogger(__name__)
 
 
-@dataclass
 class BackendSet:
-    """The outside systems this seat uses; a part no mode needs is None."""
+    """The outside systems this seat uses, keyed by part name; a part no mode needs is absent.
 
-    hooks: StepExecutor
-    vm: VmBackend | None = None
-    usb: UsbInventory | None = None
-    audio: AudioBackend | None = None
-    viewer: ViewerBackend | None = None
-    display: DisplayBackend | None = None
-    tv: TvBackend | None = None
-    guest: GuestBackend | None = None  # guest actions through the VM's agent
-    monitor: MonitorBackend | None = None
-    extra: list[StepExecutor] = field(default_factory=list)
+    Built in registry order by the composition root (or passed in by tests and the demo);
+    closed in the reverse order, so guest actions and the viewer go before the VM they use."""
+
+    def __init__(self, **parts: Any) -> None:
+        self.parts: dict[str, Any] = {name: backend for name, backend in parts.items() if backend is not None}
+
+    def get(self, part: str) -> Any:
+        return self.parts.get(part)
 
     def executors(self) -> list[StepExecutor]:
-        parts = [self.hooks, self.vm, self.audio, self.viewer, self.display, self.tv, self.monitor, self.guest,
-                 *self.extra]
-        return [part for part in parts if part is not None]
+        return [backend for backend in self.parts.values() if isinstance(backend, StepExecutor)]
+
+    def observers(self) -> dict[str, Any]:
+        return {name: backend for name, backend in self.parts.items() if hasattr(backend, "observe")}
 
     async def close(self) -> None:
-        for part in (self.viewer, self.audio, self.guest, self.vm):
-            if part is not None:
-                try:
-                    await part.close()
-                except ModeswitchError as exc:
-                    log.warning("closing a backend: %s", exc)
+        for backend in reversed(list(self.parts.values())):
+            close = getattr(backend, "close", None)
+            if close is None:
+                continue
+            try:
+                await close()
+            except ModeswitchError as exc:
+                log.warning("closing a backend: %s", exc)
 
 
 class Seat:
@@ -80,21 +70,13 @@ class Seat:
         except KeyError:
             raise UnknownMode(f"unknown mode '{name}'", suggest(name, list(self.config.modes))) from None
 
-    async def observe(self) -> SeatState:
-        """Read every part back from the world, concurrently; a part that fails is None."""
-        b = self.backends
-        vm, audio, viewer, display, tv, monitor = await asyncio.gather(
-            _maybe(b.vm), _maybe(b.audio), _maybe(b.viewer), _maybe(b.display), _maybe(b.tv), _maybe(b.monitor)
-        )
-        host_usb = b.usb.scan() if b.usb is not None else ()
-        return SeatState(vm=vm, host_usb=host_usb, audio=audio, viewer=viewer, display=display, tv=tv,
-                         monitor=monitor)
-
-    async def observe_usb(self) -> SeatState:
-        """Only where the USB devices are, in the VM and on the host: what the usbmon reader
-        follows after a switch, without the sound server, displays, the TV and the monitor."""
-        b = self.backends
-        return SeatState(vm=await _maybe(b.vm), host_usb=b.usb.scan() if b.usb is not None else ())
+    async def observe(self, parts: Iterable[str] | None = None) -> SeatState:
+        """Read every part (or only `parts`) back from the world, concurrently; a part that
+        fails to answer is left out of the state."""
+        observers = self.backends.observers()
+        names = [name for name in observers if parts is None or name in parts]
+        seen = await asyncio.gather(*(_maybe(observers[name]) for name in names))
+        return SeatState(**dict(zip(names, seen, strict=True)))
 
     def plan(
         self, name: str, parts: frozenset[str] | None = None, current: str | None = None, *,
@@ -102,27 +84,44 @@ class Seat:
     ) -> Plan:
         """The steps from the observed `state` to mode `name`. `current` is the mode in place;
         entering another one (or leaving an unknown state) runs its hooks. `parts` limits the
-        plan to some subsystems, without hooks. Raises PlanError; nothing is applied then."""
-        target = self.mode(name)
+        plan to some parts, without hooks. Raises PlanError; nothing is applied then."""
+        target = self._target(name, parts)
         entering = parts is None and current != name
-        if parts is not None:
-            target = scoped(target, parts)
         return plan(state, target, self.modes, entering=entering)
+
+    def _target(self, name: str, parts: frozenset[str] | None) -> Mode:
+        target = self.mode(name)
+        return target if parts is None else scoped(target, parts)
 
     async def switch(
         self, name: str, source: str, parts: frozenset[str] | None = None, current: str | None = None, *,
         state: SeatState,
     ) -> TransitionResult:
         """Plan from the observation the caller just made, and run: steps act on what was
-        observed instead of looking again. A PlanError propagates, a failed step rolls back."""
+        observed instead of looking again. Then look once more: a seat that is not as the mode
+        asks (the VM destroyed under a hook, a device that left meanwhile) fails the switch and
+        rolls it back with the reason. A PlanError propagates, a failed step rolls back."""
         steps = self.plan(name, parts, current, state=state)
         if steps.empty:
             return await self.engine.run(steps, source)
+        target = self._target(name, parts)
         self.in_flight.begin(name, current)
         try:
-            return await self.engine.run(steps, source, record=lambda result: self.history.append(result.as_dict()))
+            return await self.engine.run(steps, source, record=lambda result: self.history.append(result.as_dict()),
+                                         verify=lambda: self.verify(target))
         finally:
             self.in_flight.end()  # also after a rollback or a cancel: only a dead process leaves it
+
+    async def verify(self, target: Mode) -> str | None:
+        """None when the seat, observed now, is as `target` asks; else why not."""
+        try:
+            left = plan(await self.observe(), target, self.modes)
+        except ModeswitchError as exc:
+            return f"after the switch: {exc}"
+        if left.empty:
+            return None
+        return "after the switch the seat is not as mode '" + target.name + "' asks: " + \
+            "; ".join(step.description for step in left.steps) + " still to do"
 
     def locate(self, state: SeatState) -> str | None:
         """Which mode `state` is in. Several can match (a mode that leaves a part alone fits

@@ -11,7 +11,6 @@ import logging
 import os
 import signal
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
-from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
@@ -19,8 +18,9 @@ from modeswitch import ipc
 from modeswitch.config.loader import Config, load_config
 from modeswitch.core.coordinator import Coordinator
 from modeswitch.core.events import EventHub, EventKind
+from modeswitch.core.reactions import parts_to_reconcile
 from modeswitch.core.seat import Seat
-from modeswitch.daemon.compose import EventHandler, build_notifier, build_seat, rewire, uses
+from modeswitch.daemon.compose import EventHandler, build_notifier, build_seat, rewire
 from modeswitch.daemon.config_watch import ConfigWatcher
 from modeswitch.daemon.control import ControlServer
 from modeswitch.daemon.feedback import Feedback
@@ -28,6 +28,7 @@ from modeswitch.daemon.sdnotify import notify
 from modeswitch.errors import ConfigError, ModeswitchError, ReloadRefused
 from modeswitch.model import ComboSource
 from modeswitch.notices import Notifier
+from modeswitch.parts.registry import seat_json, watched_usb_parts
 from modeswitch.paths import Paths
 from modeswitch.triggers.vmpads import describe_pads
 
@@ -35,7 +36,6 @@ log = logging.getLogger(__name__)
 
 SeatBuilder = Callable[[Config, Paths, EventHandler], Awaitable[Seat]]
 
-_DEVICE_PARTS = frozenset({"usb", "inputs", "viewer"})  # what a VM that (re)starts holds none of
 _RELOAD_SETTLE = 0.3  # editors write files in several steps; reload once they are done
 
 
@@ -127,11 +127,9 @@ class Daemon:
     async def status(self) -> dict[str, Any]:
         assert self.coordinator is not None and self.seat is not None
         observed = await self.coordinator.observe()
-        if self.vm_pads is not None:
-            self.vm_pads.follow(observed)
-        pads = describe_pads(self.triggers.pads if self.triggers is not None else [], self.vm_pads)
+        pads = describe_pads(self.triggers.pads if self.triggers is not None else [], self.vm_pads, observed)
         return {**self.coordinator.status(), "daemon": {"pid": os.getpid(), "socket": str(self.paths.socket)},
-                "config": str(self.config.path), "seat": asdict(observed), "pads": pads}
+                "config": str(self.config.path), "seat": seat_json(observed), "pads": pads}
 
     def request(self, action: str, source: str) -> None:
         """For triggers: fire and forget; the outcome is logged and written to history."""
@@ -223,29 +221,18 @@ class Daemon:
         self._spawn(self._react(part, str(event)))
 
     async def _react(self, part: str, event: str) -> None:
+        """A reconcile, not a request: it must never supersede a switch somebody asked for
+        meanwhile (that switch plans from a fresh look anyway), and it runs no hooks. A VM that
+        (re)starts holds none of the devices the mode wants, so they are given back; one that
+        stops takes the viewer with it (Looking Glass would only show "waiting for the guest")."""
         assert self.coordinator is not None and self.seat is not None
         log.info("%s event: %s", part, event)
-        if part == "vm":
-            await self._react_vm(event)
-        elif part == "audio":
-            await self.coordinator.reconcile(frozenset({"audio"}), f"audio {event}")
-        elif part == "usb":
-            await self.coordinator.reconcile(frozenset({"usb"}), f"usb {event}")
-        self._pads_moved()
-
-    async def _react_vm(self, event: str) -> None:
-        assert self.coordinator is not None
-        if event in ("started", "reconnected"):
-            # a fresh VM holds none of the devices the mode wants: give them back. A reconcile,
-            # not a request: it must never supersede a switch somebody asked for meanwhile
-            # (that switch plans from a fresh look anyway), and it runs no hooks.
-            await self.coordinator.reconcile(_DEVICE_PARTS, f"vm {event}")
-        elif event == "stopped":
-            # the planner stops a viewer whose VM is not running (it would only show "waiting
-            # for the guest"); through the engine, so it is timed, recorded and undoable
-            await self.coordinator.reconcile(frozenset({"viewer"}), f"vm {event}")
+        parts = parts_to_reconcile(part, event)
+        if parts:
+            await self.coordinator.reconcile(parts, f"{part} {event}")
         else:
             await self.coordinator.observe()  # triggers ask whether the VM runs
+        self._pads_moved()
 
     async def _start_triggers(self) -> None:
         if not self.config.combos and not self.config.hotplug:
@@ -260,8 +247,8 @@ class Daemon:
             from modeswitch.triggers.vmpads import VmPadFollower
 
             coordinator = self.coordinator
-            self.vm_pads = VmPadFollower.build(self._usbmon_root, self.config.trigger_threshold,
-                                               self.triggers.feed, lambda: coordinator.seat.observe_usb())
+            self.vm_pads = VmPadFollower.build(self._usbmon_root, self.config.trigger_threshold, self.triggers.feed,
+                                               lambda: coordinator.seat.observe(VmPadFollower.FOLLOWS))
             await self.vm_pads.refresh()
 
     def _pads_moved(self) -> None:
@@ -286,8 +273,8 @@ class Daemon:
         """A pad unplugged or replugged in the mode it belongs to is no reason to switch, but
         its hostdev needs a usb re-plan. Watch only while some mode names USB devices and
         there is a VM backend to hold them."""
-        wanted = (not stopping and uses(self.config, "usb") and self.seat is not None
-                  and self.seat.backends.vm is not None)
+        wanted = (not stopping and self.seat is not None and any(
+            self.seat.backends.get(part) is not None for part in watched_usb_parts(self.config)))
         if wanted and self.usb_watch is None:
             from modeswitch.triggers.usbwatch import UsbWatcher
 

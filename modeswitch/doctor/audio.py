@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from modeswitch.doctor.facts import Facts
 from modeswitch.doctor.report import Finding, fail, ok, warn
-from modeswitch.model import WhenMissing
 from modeswitch.parts.audio.plan import matching_sinks, profile_offers
+from modeswitch.parts.audio.spec import WhenMissing
 
 
 def checks(facts: Facts) -> list[Finding]:

@@ -9,8 +9,8 @@ from pathlib import Path
 from modeswitch.doctor.facts import Facts
 from modeswitch.doctor.report import Finding, fail, ok, warn
 from modeswitch.doctor.roots import may, read_text
+from modeswitch.shipped import RULES_NAME
 
-RULES_NAME = "70-modeswitch.rules"
 RULES_FIX = "sudo modeswitch udev-rules --install"
 
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from modeswitch.config.loader import Config
 from modeswitch.doctor.domain import DomainFacts
 from modeswitch.doctor.roots import Roots
-from modeswitch.model import AudioObservation
+from modeswitch.parts.audio.spec import AudioObservation
 
 
 @dataclass(frozen=True)

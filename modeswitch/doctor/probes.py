@@ -13,7 +13,7 @@ import subprocess
 from modeswitch.doctor.domain import DomainFacts, parse_domain
 from modeswitch.doctor.facts import CommandResult, LibvirtFacts
 from modeswitch.errors import ModeswitchError
-from modeswitch.model import AudioObservation
+from modeswitch.parts.audio.spec import AudioObservation
 
 COMMAND_TIMEOUT = 10.0
 

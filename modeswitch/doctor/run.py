@@ -13,6 +13,7 @@ from modeswitch.doctor.probes import probe_audio, probe_libvirt, probe_notificat
 from modeswitch.doctor.report import Finding, fail, ok
 from modeswitch.doctor.roots import Roots, read_text
 from modeswitch.errors import ModeswitchError
+from modeswitch.shipped import rules_path
 
 GROUPS = (vm.checks, vfio.checks, lookingglass.checks, audio.checks, devices.checks, service.checks)
 DEFAULT_RESOLUTION = (1920, 1080)
@@ -82,8 +83,6 @@ def diagnose(facts: Facts) -> list[Finding]:
 
 async def doctor(roots: Roots, config_path: Path | None, resolution: str | None = None) -> list[Finding]:
     config, loaded = load(config_path)
-    from modeswitch.cli.userfiles import rules_path
-
     rules = read_text(rules_path())
     facts = await gather(roots, config, None if loaded.status == "ok" else loaded.message, resolution, rules)
     return [loaded, *diagnose(facts)]

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from modeswitch.doctor.facts import Facts
 from modeswitch.doctor.report import Finding, fail, ok, warn
-from modeswitch.parts.vm.plan import needs_vm
+from modeswitch.parts.registry import needs_vm
 
 PERMISSION_HINT = "join the 'libvirt' group (usermod -aG libvirt $USER) and log in again"
 AGENT_XML = ("<channel type='unix'><target type='virtio' name='org.qemu.guest_agent.0'/></channel> "

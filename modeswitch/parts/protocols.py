@@ -2,19 +2,19 @@
 
 from __future__ import annotations
 
-from typing import Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
-from modeswitch.model import (
-    AudioObservation,
-    DisplayObservation,
-    MonitorObservation,
-    Step,
-    StepKind,
-    TvObservation,
-    UsbDevice,
-    ViewerObservation,
-    VmObservation,
-)
+from modeswitch.model import Step, StepKind
+from modeswitch.parts.audio.spec import AudioObservation
+from modeswitch.parts.display.spec import DisplayObservation
+from modeswitch.parts.monitor.spec import MonitorObservation
+from modeswitch.parts.tv.spec import TvObservation
+from modeswitch.parts.usb.spec import UsbDevice
+from modeswitch.parts.viewer.spec import ViewerObservation
+from modeswitch.parts.vm.spec import VmObservation
+
+if TYPE_CHECKING:
+    from modeswitch.config.loader import Config
 
 
 @runtime_checkable
@@ -45,6 +45,8 @@ class UsbInventory(Protocol):
 
     def scan(self) -> tuple[UsbDevice, ...]: ...
 
+    async def observe(self) -> tuple[UsbDevice, ...]: ...
+
 
 class AudioBackend(StepExecutor, Protocol):
     async def observe(self) -> AudioObservation: ...
@@ -70,3 +72,21 @@ class TvBackend(StepExecutor, Protocol):
 
 class MonitorBackend(StepExecutor, Protocol):
     async def observe(self) -> MonitorObservation: ...
+
+
+@runtime_checkable
+class Reconfigurable(Protocol):
+    """A backend kept across a config reload that takes the new settings it does not need to
+    be rebuilt for (the viewer's grace period)."""
+
+    def reconfigure(self, config: Config) -> None: ...
+
+
+@runtime_checkable
+class ServerClient(Protocol):
+    """A backend for a server that must answer for a reload to be accepted (the sound
+    server); its observation says whether it did."""
+
+    refuses_unreachable: bool
+
+    async def observe(self) -> Any: ...

@@ -11,7 +11,8 @@ from dataclasses import dataclass, field
 
 from modeswitch.doctor.domain import DomainFacts
 from modeswitch.doctor.roots import Roots
-from modeswitch.model import AudioObservation, Card, Sink, UsbDevice
+from modeswitch.parts.audio.spec import AudioObservation, Card, Sink
+from modeswitch.parts.usb.spec import UsbDevice
 from modeswitch.parts.usb.sysfs import SysfsUsbInventory
 
 

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from modeswitch.model import Sink, UsbDevice
+from modeswitch.parts.audio.spec import Sink
+from modeswitch.parts.usb.spec import UsbDevice
 from modeswitch.setup.discover import Discovery
 
 PLACEHOLDER_DOMAIN = "win11"

@@ -13,8 +13,10 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-from modeswitch.model import SeatState, UsbDevice, VmObservation
+from modeswitch.model import SeatState
+from modeswitch.parts.usb.spec import UsbDevice
 from modeswitch.parts.usb.sysfs import GAMEPAD
+from modeswitch.parts.vm.spec import VmObservation
 from modeswitch.triggers.usbmon_reader import ButtonSink, SourceOpener, UsbmonPads, VmPad
 from modeswitch.triggers.usbmon_sources import open_source
 from modeswitch.usbmon.hid import BadDescriptor, HidLayout, parse_descriptor
@@ -107,6 +109,8 @@ def bluetooth_rows(sysfs: Path, seen: SeatState) -> list[dict[str, Any]]:
 
 
 class VmPadFollower:
+    FOLLOWS = frozenset({"vm", "usb"})  # what it observes: where the USB devices are, nothing else
+
     def __init__(self, usbmon: UsbmonPads, observe: Observe, sysfs: Path = SYSFS_USB) -> None:
         self.usbmon = usbmon
         self._observe = observe
@@ -139,8 +143,10 @@ class VmPadFollower:
             if layout is not None:
                 self._layouts[ids] = layout
 
-    def describe(self, evdev: Sequence[Any]) -> list[dict[str, Any]]:
-        seen = self._seen
+    def describe(self, evdev: Sequence[Any], now: SeatState | None = None) -> list[dict[str, Any]]:
+        """The pads as `now` shows them (status's own look), without moving the reader: that
+        follows switches only."""
+        seen = now if now is not None else self._seen
         in_vm = pads_in_vm(seen.vm, seen.host_usb, self._layouts) if seen is not None else []
         host = host_rows(evdev, seen.host_usb if seen is not None else (), in_vm)
         bluetooth = bluetooth_rows(self._sysfs, seen) if seen is not None else []
@@ -150,8 +156,9 @@ class VmPadFollower:
         self.usbmon.close()
 
 
-def describe_pads(evdev: Sequence[Any], follower: VmPadFollower | None) -> list[dict[str, Any]]:
+def describe_pads(evdev: Sequence[Any], follower: VmPadFollower | None,
+                  now: SeatState | None = None) -> list[dict[str, Any]]:
     """status's `pads`: every pad with where its buttons are read from (and why not)."""
     if follower is None:
         return [{**asdict(pad), "source": HOST_EVDEV} for pad in evdev]
-    return follower.describe(evdev)
+    return follower.describe(evdev, now)

@@ -17,9 +17,11 @@ from modeswitch.config.loader import Config
 from modeswitch.core.history import HistoryLog
 from modeswitch.core.seat import BackendSet, Seat
 from modeswitch.errors import PlanError
-from modeswitch.model import GuestAction, Mode, VmPower
+from modeswitch.model import Mode
 from modeswitch.parts.guest.backend import GuestActions, LibvirtGuestAgent
+from modeswitch.parts.guest.spec import GuestAction
 from modeswitch.parts.hooks.backend import HookRunner
+from modeswitch.parts.vm.spec import VmPower
 from modeswitch.sandbox.embedded_vm import EmbeddedVm
 
 FIRST = GuestAction(("touch", "/tmp/made-by-first"), 30.0, ("rm", "-f", "/tmp/made-by-first"))

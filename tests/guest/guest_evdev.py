@@ -25,10 +25,12 @@ from umockdev_qemu import PRELOAD, devices, ioctls_for_qemu
 from modeswitch.config.loader import Config
 from modeswitch.core.history import HistoryLog
 from modeswitch.core.seat import BackendSet, Seat
-from modeswitch.model import EvdevInput, Mode, VmPower
+from modeswitch.model import Mode
 from modeswitch.parts.hooks.backend import HookRunner
+from modeswitch.parts.inputs.spec import EvdevInput
 from modeswitch.parts.vm.backend import NATIVE_EVDEV_HOTPLUG
 from modeswitch.parts.vm.domain_xml import INPUT_ALIAS_PREFIX, QMP_INPUT_PREFIX
+from modeswitch.parts.vm.spec import VmPower
 from modeswitch.sandbox.embedded_vm import EmbeddedVm
 
 # Two keyboards desk mode hands over and one the user gives the VM himself. Each is a node every

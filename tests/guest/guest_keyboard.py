@@ -18,9 +18,11 @@ from umockdev_qemu import EmulatedKeyboard, emulated_keyboard
 from modeswitch.config.loader import Config
 from modeswitch.core.history import HistoryLog
 from modeswitch.core.seat import BackendSet, Seat
-from modeswitch.model import EvdevInput, Mode, VmPower
+from modeswitch.model import Mode
 from modeswitch.parts.guest.backend import LibvirtGuestAgent
 from modeswitch.parts.hooks.backend import HookRunner
+from modeswitch.parts.inputs.spec import EvdevInput
+from modeswitch.parts.vm.spec import VmPower
 from modeswitch.sandbox.embedded_vm import EmbeddedVm
 from modeswitch.sandbox.guest_image import GuestImage
 

@@ -14,8 +14,11 @@ from helpers import run
 from modeswitch.config.loader import Config
 from modeswitch.core.history import HistoryLog
 from modeswitch.core.seat import BackendSet, Seat
-from modeswitch.model import Hook, Hooks, Mode, UsbMatch, VmPower
+from modeswitch.model import Mode
 from modeswitch.parts.hooks.backend import HookRunner
+from modeswitch.parts.hooks.spec import Hook, Hooks
+from modeswitch.parts.usb.spec import UsbMatch
+from modeswitch.parts.vm.spec import VmPower
 from modeswitch.sandbox.guest_view import GuestUsb, complete, settled_guest_usb
 
 TV = Mode("tv", vm=VmPower.RUNNING, usb=(UsbMatch("pads", kind="gamepad"),))

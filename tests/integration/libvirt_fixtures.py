@@ -22,7 +22,8 @@ from typing import Any, TypeVar
 import libvirt
 import pytest
 
-from modeswitch.model import Step, StepKind, UsbDevice
+from modeswitch.model import Step, StepKind
+from modeswitch.parts.usb.spec import UsbDevice
 from modeswitch.parts.vm.backend import LibvirtBackend
 from modeswitch.parts.vm.connection import VmEvent
 from modeswitch.sandbox.embedded_vm import EmbeddedVm

@@ -7,9 +7,10 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Iterable
 
-from modeswitch.model import AudioObservation, AudioTarget, Step
+from modeswitch.model import Step
 from modeswitch.parts.audio.backend import AudioEvent, PulseAudioBackend
 from modeswitch.parts.audio.plan import plan_audio
+from modeswitch.parts.audio.spec import AudioObservation, AudioTarget
 
 TV = ("alsa_output.pci-0000_03_00.1.hdmi-stereo", "HDMI TV")
 TV2 = ("alsa_output.pci-0000_03_00.1.hdmi-stereo-extra1", "HDMI TV (second input)")

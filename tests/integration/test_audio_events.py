@@ -11,8 +11,8 @@ import pytest
 from pulse_fixtures import DESK, TV, Recorder, placement, switch
 
 from modeswitch.errors import PlanError
-from modeswitch.model import AudioTarget
 from modeswitch.parts.audio.backend import AudioEvent, PulseAudioBackend
+from modeswitch.parts.audio.spec import AudioTarget
 from modeswitch.sandbox.private_pulse import PrivatePulse
 
 WANT_TV = AudioTarget("*hdmi-stereo")

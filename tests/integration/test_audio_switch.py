@@ -10,9 +10,10 @@ import pytest
 from pulse_fixtures import DESK, HEADSET, TV, TV2, placement, switch, undo
 
 from modeswitch.errors import BackendError, PlanError
-from modeswitch.model import AudioTarget, SinkMatchBy, Step, StepKind
+from modeswitch.model import Step, StepKind
 from modeswitch.parts.audio.backend import PulseAudioBackend, unreachable
 from modeswitch.parts.audio.plan import plan_audio
+from modeswitch.parts.audio.spec import AudioTarget, SinkMatchBy
 from modeswitch.sandbox.private_pulse import PrivatePulse
 
 

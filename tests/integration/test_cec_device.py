@@ -91,8 +91,8 @@ def test_the_backend_reports_the_adapter_problem_and_the_plan_refuses(tmp_path: 
     import asyncio
 
     from modeswitch.errors import PlanError
-    from modeswitch.model import TvPower, TvSpec
     from modeswitch.parts.tv.plan import plan_tv
+    from modeswitch.parts.tv.spec import TvPower, TvSpec
 
     seen = asyncio.run(CecBackend("/dev/null").observe())
     assert seen.error is not None and seen.error.startswith("/dev/null is not a CEC device")

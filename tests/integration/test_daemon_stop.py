@@ -132,3 +132,5 @@ def test_the_vm_stopping_and_starting_moves_the_viewer_through_the_engine(
     assert again is not None and again != pid and proc_state(again) not in (None, "Z")
     assert json.loads(tree.cli("status", "--json").stdout)["mode"] == "desk"
     assert tree.stop(proc) == 0
+    log = tree.log.read_text()  # libvirt's callbacks must not outlive the loop they run on
+    assert "stopped" in log and "Traceback" not in log and "Event loop is closed" not in log, log[-3000:]

@@ -13,8 +13,9 @@ import pytest
 from xorg_fixtures import DummyXorg
 
 from modeswitch.errors import BackendError
-from modeswitch.model import DisplayObservation, OutputSetting, Step, StepKind
+from modeswitch.model import Step, StepKind
 from modeswitch.parts.display.plan import plan_display
+from modeswitch.parts.display.spec import DisplayObservation, OutputSetting
 from modeswitch.parts.display.x11 import XrandrBackend
 
 TV = (OutputSetting("DUMMY1", mode="1920x1080", primary=True, right_of="DUMMY0"),)

@@ -11,10 +11,11 @@ import pytest
 from support.compositors import HeadlessKwin
 
 from modeswitch.errors import BackendError, PlanError
-from modeswitch.model import OutputSetting, Step, StepKind
+from modeswitch.model import Step, StepKind
 from modeswitch.parts.display.kde import KscreenBackend
 from modeswitch.parts.display.plan import plan_display
 from modeswitch.parts.display.session import SessionDisplay
+from modeswitch.parts.display.spec import OutputSetting
 
 TV = (OutputSetting("Virtual-1", mode="1920x1080", primary=True, right_of="Virtual-0"),)
 DESK = (OutputSetting("Virtual-1", enabled=False), OutputSetting("Virtual-0", primary=True))

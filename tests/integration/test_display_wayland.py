@@ -12,10 +12,11 @@ import pytest
 from support.compositors import HeadlessMutter, HeadlessSway
 
 from modeswitch.errors import BackendError, PlanError
-from modeswitch.model import OutputSetting, Step, StepKind
+from modeswitch.model import Step, StepKind
 from modeswitch.parts.display.gnome import MutterBackend
 from modeswitch.parts.display.plan import plan_display
 from modeswitch.parts.display.session import SessionDisplay
+from modeswitch.parts.display.spec import OutputSetting
 from modeswitch.parts.display.sway import SwayBackend
 
 # sway: HEADLESS-1 is the desk screen (1280x720), HEADLESS-2 the TV (1920x1080).

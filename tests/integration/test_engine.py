@@ -23,9 +23,11 @@ from modeswitch.config.loader import Config
 from modeswitch.core.history import HistoryLog
 from modeswitch.core.seat import BackendSet, Seat
 from modeswitch.errors import BackendError
-from modeswitch.model import Hook, Hooks, Mode, Step, StepKind, ViewerSpec
+from modeswitch.model import Mode, Step, StepKind
 from modeswitch.parts.hooks.backend import HookRunner
+from modeswitch.parts.hooks.spec import Hook, Hooks
 from modeswitch.parts.viewer.backend import ViewerSupervisor
+from modeswitch.parts.viewer.spec import ViewerSpec
 
 T = TypeVar("T")
 VIEWER = ("sleep", "1000")

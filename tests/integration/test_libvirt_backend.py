@@ -26,13 +26,15 @@ from libvirt_fixtures import (
     vm,  # noqa: F401  (module fixture)
 )
 
+from modeswitch.core.plan import plan
 from modeswitch.errors import BackendError, PlanError
-from modeswitch.model import Mode, SeatState, Step, StepKind, UsbMatch, VmPower
+from modeswitch.model import Mode, SeatState, Step, StepKind
+from modeswitch.parts.usb.spec import UsbMatch
 from modeswitch.parts.usb.sysfs import SysfsUsbInventory
 from modeswitch.parts.vm.backend import LibvirtBackend
 from modeswitch.parts.vm.connection import VmEvent
 from modeswitch.parts.vm.domain_xml import HostdevXml, parse_usb
-from modeswitch.parts.vm.plan import plan_vm
+from modeswitch.parts.vm.spec import VmPower
 from modeswitch.sandbox.embedded_vm import EmbeddedVm, domain_xml, stand_in_pads
 from modeswitch.sandbox.stand_in_usb import StandInXml, write_usb_tree
 
@@ -47,8 +49,8 @@ def power(kind: StepKind, domain: str) -> Step:
 
 def transition(backend: LibvirtBackend, mode: Mode, host: SysfsUsbInventory) -> list[Step]:
     """What the engine does with the VM part of a plan: observe, plan, apply in order."""
-    state = SeatState(vm=run(backend.observe()), host_usb=host.scan())
-    steps = [s for group in plan_vm(mode, (TV, DESK), state) for s in group]
+    state = SeatState(vm=run(backend.observe()), usb=host.scan())
+    steps = list(plan(state, mode, (TV, DESK)).steps)
     for step in steps:
         run(backend.apply(step))
     return steps
@@ -236,7 +238,7 @@ def test_undefined_domain_lists_the_defined_ones(vm: EmbeddedVm) -> None:  # noq
         assert observation.error is not None and "'win11' is not defined" in observation.error
         assert "defined domains: modeswitch-test" in observation.error
         with pytest.raises(PlanError, match="not defined"):
-            plan_vm(TV, (TV,), SeatState(vm=observation, host_usb=vm.inventory().scan()))
+            plan(SeatState(vm=observation, usb=vm.inventory().scan()), TV, (TV,))
         with pytest.raises(BackendError, match="defined domains: modeswitch-test"):
             run(backend.apply(power(StepKind.VM_START, "win11")))
     finally:

@@ -5,6 +5,7 @@ wiring cannot be built is refused with the reason and leaves the old wiring in f
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 from collections.abc import Iterator
 
@@ -64,7 +65,8 @@ def reload(tree: Tree) -> subprocess.CompletedProcess[str]:
 def rewired(tree: Tree, part: str) -> None:
     """Saving the files reloads by itself too, so the explicit reload may find nothing left
     to rebuild: the daemon's log says which reload did it."""
-    wait_for(lambda: f"rewired {part}" in tree.log.read_text(), f"the {part} part to be rebuilt")
+    wait_for(lambda: re.search(rf"rewired [^\n]*\b{part}\b", tree.log.read_text()) is not None,
+             f"the {part} part to be rebuilt")
 
 
 def test_a_reload_that_adds_the_viewer_builds_it_and_one_that_drops_it_stops_it(tree: Tree) -> None:

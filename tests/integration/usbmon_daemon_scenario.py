@@ -132,9 +132,9 @@ async def scenario(root: Path) -> dict[str, Any]:
         os.close(open_writer(fifo))  # a writer that goes away: EOF on the node
         await until(lambda: pads.usbmon.open_buses == [], "the vanished node to be let go")
         seen["reason_after_vanish"] = sorted({str(row.get("reason")) for row in pads.usbmon.describe()})
-        fifo.unlink()  # and stays gone (the module was unloaded): the next look says so
-        status = await daemon.handle(ipc.Verb.STATUS, {})
-        seen["after_vanish"] = sorted([p["device"], p["source"], "not loaded" in str(p.get("reason"))]
+        fifo.unlink()  # and stays gone (the module was unloaded)
+        status = await daemon.handle(ipc.Verb.STATUS, {})  # looks, and moves no reader
+        seen["after_vanish"] = sorted([p["device"], p["source"], "went away" in str(p.get("reason"))]
                                       for p in status["pads"])
         seen["desk_after_vanish"] = (await daemon.handle(ipc.Verb.SWITCH, {"mode": "desk"}))["ok"]
     return seen

@@ -9,18 +9,9 @@ import pytest
 from modeswitch.config.loader import load_config
 from modeswitch.core.plan import plan
 from modeswitch.errors import ConfigError, SinkMissing
-from modeswitch.model import (
-    AudioObservation,
-    AudioTarget,
-    Mode,
-    SeatState,
-    Sink,
-    SinkMatchBy,
-    StepKind,
-    ViewerObservation,
-    ViewerSpec,
-    WhenMissing,
-)
+from modeswitch.model import Mode, SeatState, StepKind
+from modeswitch.parts.audio.spec import AudioObservation, AudioTarget, Sink, SinkMatchBy, WhenMissing
+from modeswitch.parts.viewer.spec import ViewerObservation, ViewerSpec
 
 DESK = Sink("alsa_output.usb-Generic_USB_Audio-00.analog-stereo", "Desk speakers")
 HDMI = Sink("alsa_output.pci-0000_03_00.1.hdmi-stereo", "HDMI TV")

@@ -16,7 +16,8 @@ from hypothesis import strategies as st
 
 from modeswitch.config.loader import load_config, shipped_modes_dir
 from modeswitch.errors import ConfigError
-from modeswitch.model import SinkMatchBy, VmPower
+from modeswitch.parts.audio.spec import SinkMatchBy
+from modeswitch.parts.vm.spec import VmPower
 
 REPO = Path(__file__).resolve().parents[2]
 MODESWITCH = Path(sys.executable).with_name("modeswitch")

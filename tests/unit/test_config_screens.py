@@ -8,7 +8,8 @@ import pytest
 
 from modeswitch.config.modes import load_mode, load_modes
 from modeswitch.errors import ConfigError
-from modeswitch.model import MonitorSpec, TvPower, TvSpec
+from modeswitch.parts.monitor.spec import MonitorSpec
+from modeswitch.parts.tv.spec import TvPower, TvSpec
 
 
 def mode_file(tmp_path: Path, text: str) -> Path:

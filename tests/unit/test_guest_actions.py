@@ -11,8 +11,11 @@ from modeswitch.config.loader import load_config
 from modeswitch.core.engine import StepRecord
 from modeswitch.core.plan import plan
 from modeswitch.errors import ConfigError, PlanError
-from modeswitch.model import GuestAction, Mode, SeatState, Step, StepKind, UsbMatch, VmObservation, VmPower
+from modeswitch.model import Mode, SeatState, Step, StepKind
 from modeswitch.parts.guest.plan import guest_step
+from modeswitch.parts.guest.spec import GuestAction
+from modeswitch.parts.usb.spec import UsbMatch
+from modeswitch.parts.vm.spec import VmObservation, VmPower
 
 DESK = "name: desk\nvm: running\n"
 

@@ -12,7 +12,8 @@ from doctor_machine import FIXTURES, KEYBOARD, MOUSE
 from modeswitch.cli.initcmd import Prompter, edit, summary
 from modeswitch.config.loader import load_config
 from modeswitch.doctor.domain import parse_domain
-from modeswitch.model import Card, CardProfile, Sink, UsbDevice, WhenMissing
+from modeswitch.parts.audio.spec import Card, CardProfile, Sink, WhenMissing
+from modeswitch.parts.usb.spec import UsbDevice
 from modeswitch.setup.discover import Discovery
 from modeswitch.setup.files import planned, write
 from modeswitch.setup.propose import HDMI_GLOB, is_desk, is_hdmi, propose

@@ -11,7 +11,6 @@ from pathlib import Path
 
 import pytest
 
-from modeswitch.model import AttachedInput
 from modeswitch.parts.vm.domain_xml import (
     HostdevXml,
     evdev_input_xml,
@@ -25,6 +24,7 @@ from modeswitch.parts.vm.domain_xml import (
     qmp_result,
     usb_alias,
 )
+from modeswitch.parts.vm.spec import AttachedInput
 from modeswitch.sandbox.stand_in_usb import StandInXml
 
 GOLDEN = Path(__file__).resolve().parent.parent / "golden" / "libvirt"

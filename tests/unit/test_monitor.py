@@ -9,12 +9,13 @@ import asyncio
 import pytest
 
 from modeswitch.errors import BackendError, PlanError
-from modeswitch.model import MONITOR_INPUTS, MonitorObservation, MonitorSpec, StepKind
+from modeswitch.model import StepKind
 from modeswitch.parts.monitor import packets
 from modeswitch.parts.monitor.backend import DdcBackend
 from modeswitch.parts.monitor.device import DdcMonitorLink
 from modeswitch.parts.monitor.packets import DdcError, Input, VcpValue
 from modeswitch.parts.monitor.plan import plan_monitor
+from modeswitch.parts.monitor.spec import MONITOR_INPUTS, MonitorObservation, MonitorSpec
 from modeswitch.sandbox.ddc_monitor import StandInMonitor, edid_block
 
 DELL = edid_block("DEL", 0xA0B4, 1112557388, "DELL U2415", "7MT0167B2YNL")

@@ -9,17 +9,9 @@ from pathlib import Path
 import pytest
 
 from modeswitch.errors import PlanError
-from modeswitch.model import (
-    AudioObservation,
-    AudioTarget,
-    Card,
-    CardProfile,
-    Sink,
-    SinkMatchBy,
-    StepKind,
-    Stream,
-)
+from modeswitch.model import StepKind
 from modeswitch.parts.audio.plan import plan_audio, profile_sink_names
+from modeswitch.parts.audio.spec import AudioObservation, AudioTarget, Card, CardProfile, Sink, SinkMatchBy, Stream
 
 _PROFILE = re.compile(
     r"^\t\t(?P<name>\S+): (?P<description>.*) \(sinks: \d+, sources: \d+, "

@@ -5,8 +5,9 @@ from __future__ import annotations
 import pytest
 
 from modeswitch.errors import PlanError
-from modeswitch.model import DisplayObservation, OutputSetting, StepKind
+from modeswitch.model import StepKind
 from modeswitch.parts.display.plan import plan_display, satisfied
+from modeswitch.parts.display.spec import DisplayObservation, OutputSetting
 
 DESK = OutputSetting("DP-1", True, "2560x1440", True, None)
 DESK_PLAIN = OutputSetting("DP-1", True, "2560x1440", False, None)

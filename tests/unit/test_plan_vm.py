@@ -5,20 +5,16 @@ from __future__ import annotations
 import pytest
 
 from modeswitch.errors import PlanError
-from modeswitch.model import (
-    AttachedInput,
-    AttachedUsb,
-    EvdevInput,
-    Mode,
-    SeatState,
-    StepKind,
-    UsbDevice,
-    UsbMatch,
-    VmObservation,
-    VmPower,
-)
+from modeswitch.model import Mode, SeatState, Step, StepKind
+from modeswitch.parts.inputs.plan import plan_inputs_part
+from modeswitch.parts.inputs.spec import EvdevInput
+from modeswitch.parts.part import PlanContext, Slot
+from modeswitch.parts.registry import needs_vm
+from modeswitch.parts.usb.plan import plan_usb_part
+from modeswitch.parts.usb.spec import UsbDevice, UsbMatch
 from modeswitch.parts.vm.domain_xml import usb_alias
 from modeswitch.parts.vm.plan import plan_vm
+from modeswitch.parts.vm.spec import AttachedInput, AttachedUsb, VmObservation, VmPower
 
 PAD_A = UsbDevice(0x045E, 0x028E, 1, 7, "1-3", None, "Controller", "gamepad")
 PAD_B = UsbDevice(0x045E, 0x028E, 1, 8, "1-4", None, "Controller", "gamepad")
@@ -44,9 +40,20 @@ def vm(state: str = "running", usb: tuple[AttachedUsb, ...] = (), inputs: tuple[
     return VmObservation("win11", True, state, usb, tuple(AttachedInput(p, "h") for p in inputs), error)
 
 
+def planned(mode: Mode, state: SeatState) -> tuple[list[Step], list[Step], list[Step]]:
+    ctx = PlanContext(mode, MODES, state, needs_vm(mode))
+    placed = (plan_vm(ctx) + plan_usb_part(ctx) + plan_inputs_part(ctx)).placed
+    power, release, acquire = ([s for slot, s in placed if slot is wanted]
+                               for wanted in (Slot.POWER, Slot.RELEASE, Slot.ACQUIRE))
+    return power, release, acquire
+
+
 def summary(mode: Mode, obs: VmObservation, host: tuple[UsbDevice, ...]) -> list[list[str]]:
-    groups = plan_vm(mode, MODES, SeatState(vm=obs, host_usb=host))
-    return [[f"{s.kind.value} {s.target}" for s in group] for group in groups]
+    """The vm, usb and inputs rows together, as [power, releases, acquisitions]."""
+    ctx = PlanContext(mode, MODES, SeatState(vm=obs, usb=host), needs_vm(mode))
+    planned = plan_vm(ctx) + plan_usb_part(ctx) + plan_inputs_part(ctx)
+    return [[f"{s.kind.value} {s.target}" for slot, s in planned.placed if slot is wanted]
+            for wanted in (Slot.POWER, Slot.RELEASE, Slot.ACQUIRE)]
 
 
 HOST = (KBD_USB, PAD_A, PAD_B, SENSE)
@@ -80,13 +87,13 @@ def test_plan_vm_table(mode: Mode, obs: VmObservation, host: tuple[UsbDevice, ..
 
 
 def test_every_attach_carries_its_detach_as_undo() -> None:
-    _, _, attach = plan_vm(TV, MODES, SeatState(vm=vm(), host_usb=HOST))
+    _, _, attach = planned(TV, SeatState(vm=vm(), usb=HOST))
     assert all(s.undo is not None and s.undo.kind is StepKind.USB_DETACH for s in attach)
     assert all(dict(s.args) == dict(s.undo.args) for s in attach if s.undo)
 
 
 def test_identical_pads_carry_their_own_addresses() -> None:
-    _, _, attach = plan_vm(X360, MODES, SeatState(vm=vm(), host_usb=(PAD_A, PAD_B)))
+    _, _, attach = planned(X360, SeatState(vm=vm(), usb=(PAD_A, PAD_B)))
     assert [(s.args["bus"], s.args["device"]) for s in attach] == [(1, 7), (1, 8)]
 
 
@@ -96,10 +103,10 @@ def test_identical_pads_carry_their_own_addresses() -> None:
 ])
 def test_unreachable_or_undefined_vm_is_a_plan_error(obs: VmObservation) -> None:
     with pytest.raises(PlanError, match="cannot reach the VM"):
-        plan_vm(TV, MODES, SeatState(vm=obs, host_usb=HOST))
+        planned(TV, SeatState(vm=obs, usb=HOST))
 
 
 def test_missing_named_device_lists_what_is_present() -> None:
     with pytest.raises(PlanError, match="not present") as caught:
-        plan_vm(NAMED, MODES, SeatState(vm=vm(), host_usb=(PAD_A,)))
+        planned(NAMED, SeatState(vm=vm(), usb=(PAD_A,)))
     assert "045e:028e" in str(caught.value)

@@ -8,26 +8,13 @@ import pytest
 
 from modeswitch.core.plan import matching_modes, plan, scoped
 from modeswitch.errors import PlanError
-from modeswitch.model import (
-    AttachedInput,
-    AttachedUsb,
-    DisplayObservation,
-    EvdevInput,
-    Hook,
-    Hooks,
-    Mode,
-    OutputSetting,
-    Plan,
-    SeatState,
-    Step,
-    StepKind,
-    UsbDevice,
-    UsbMatch,
-    ViewerObservation,
-    ViewerSpec,
-    VmObservation,
-    VmPower,
-)
+from modeswitch.model import Mode, Plan, SeatState, Step, StepKind
+from modeswitch.parts.display.spec import DisplayObservation, OutputSetting
+from modeswitch.parts.hooks.spec import Hook, Hooks
+from modeswitch.parts.inputs.spec import EvdevInput
+from modeswitch.parts.usb.spec import UsbDevice, UsbMatch
+from modeswitch.parts.viewer.spec import ViewerObservation, ViewerSpec
+from modeswitch.parts.vm.spec import AttachedInput, AttachedUsb, VmObservation, VmPower
 
 VIEWER_ARGV = ("sleep", "1000")
 RUNNING = ViewerObservation(running=True, pid=4242)
@@ -75,7 +62,7 @@ def test_viewer_already_in_place_or_not_managed(viewer: ViewerObservation | None
 
 # --- hooks ------------------------------------------------------------------------------------
 
-HOOKED = replace(DESK, hooks=Hooks(
+HOOKED = DESK.updated(hooks=Hooks(
     before=(Hook(("touch", "/tmp/b1"), 5.0, ("rm", "/tmp/b1")), Hook(("b2",), 2.5)),
     after=(Hook(("a1", "x")), Hook(("a2",), undo=("un-a2",))),
 ))
@@ -156,7 +143,7 @@ def vm(state: str = "running", usb: tuple[AttachedUsb, ...] = (),
 
 
 def seat(vm_obs: VmObservation | None, host: tuple[UsbDevice, ...] = HOST) -> SeatState:
-    return SeatState(vm=vm_obs, host_usb=host)
+    return SeatState(vm=vm_obs, usb=host)
 
 
 def test_two_identical_pads_are_both_attached() -> None:
@@ -186,7 +173,7 @@ def test_empty_usb_list_detaches_managed_pads_only() -> None:
 def test_a_device_no_mode_names_is_never_touched() -> None:
     observed = seat(vm(usb=(held(KEYBOARD), held(WEBCAM))))
     assert plan(observed, VM_TV, VM_MODES).steps == plan(seat(vm()), VM_TV, VM_MODES).steps
-    assert plan(replace(observed, host_usb=(PAD_A, KEYBOARD, WEBCAM)), VM_DESK,
+    assert plan(observed.updated(usb=(PAD_A, KEYBOARD, WEBCAM)), VM_DESK,
                 VM_MODES).steps == plan(seat(vm(), (PAD_A,)), VM_DESK, VM_MODES).steps
 
 
@@ -242,9 +229,9 @@ def test_vm_running_resumes_a_paused_vm() -> None:
 
 @pytest.mark.parametrize("state", ["shutoff", "paused", "crashed"])
 def test_devices_only_move_when_the_vm_runs_or_will_run(state: str) -> None:
-    leave_power = replace(VM_TV, vm=VmPower.ANY)
+    leave_power = VM_TV.updated(vm=VmPower.ANY)
     assert plan(seat(vm(state)), leave_power, (leave_power, VM_DESK)).empty
-    no_power = replace(VM_TV, vm=None)
+    no_power = VM_TV.updated(vm=None)
     assert plan(seat(vm(state)), no_power, (no_power, VM_DESK)).empty
 
 
@@ -273,16 +260,16 @@ def test_inputs_attach_and_release() -> None:
 
 
 def test_group_order_power_release_acquire_viewer() -> None:
-    desk = replace(VM_DESK, viewer=ViewerSpec(run=True, argv=VIEWER_ARGV))
-    tv = replace(VM_TV, viewer=ViewerSpec(run=False))
-    observed = replace(seat(vm("paused", usb=(held(PAD_A),))), viewer=STOPPED)
+    desk = VM_DESK.updated(viewer=ViewerSpec(run=True, argv=VIEWER_ARGV))
+    tv = VM_TV.updated(viewer=ViewerSpec(run=False))
+    observed = seat(vm("paused", usb=(held(PAD_A),))).updated(viewer=STOPPED)
     assert shape(plan(observed, desk, (desk, tv))) == [
         [("vm.resume", "win11")],
         [("usb.detach", "045e:028e@001.005")],
         [("input.attach", KBD_PATH), ("input.attach", MOUSE_PATH)],
         [("viewer.start", "looking-glass")],
     ]
-    observed = replace(seat(vm(inputs=(AttachedInput(KBD_PATH, "k"),))), viewer=RUNNING)
+    observed = seat(vm(inputs=(AttachedInput(KBD_PATH, "k"),))).updated(viewer=RUNNING)
     assert shape(plan(observed, tv, (desk, tv))) == [
         [("input.detach", KBD_PATH), ("viewer.stop", "looking-glass")],
         [("usb.attach", "045e:028e@001.005"), ("usb.attach", "045e:028e@001.006")],
@@ -292,10 +279,10 @@ def test_group_order_power_release_acquire_viewer() -> None:
 # --- undo of each step ----------------------------------------------------------------------------
 
 def test_every_step_has_an_undo_except_kept_ones() -> None:
-    desk = replace(VM_DESK, viewer=ViewerSpec(run=True, argv=VIEWER_ARGV), display=(DP_ON,))
-    tv = replace(VM_TV, viewer=ViewerSpec(run=False), display=(DP_OFF,),
+    desk = VM_DESK.updated(viewer=ViewerSpec(run=True, argv=VIEWER_ARGV), display=(DP_ON,))
+    tv = VM_TV.updated(viewer=ViewerSpec(run=False), display=(DP_OFF,),
                  hooks=Hooks(before=(Hook(("b",), undo=("ub",)),), after=(Hook(("a",), undo=("ua",)),)))
-    observed = SeatState(vm=vm(inputs=(AttachedInput(KBD_PATH, "k"),)), host_usb=HOST, viewer=RUNNING,
+    observed = SeatState(vm=vm(inputs=(AttachedInput(KBD_PATH, "k"),)), usb=HOST, viewer=RUNNING,
                          display=DisplayObservation((DP_ON,)))
     result = plan(observed, tv, (desk, tv))
     kinds = {step.kind for step in result.steps}
@@ -311,12 +298,12 @@ def test_every_step_has_an_undo_except_kept_ones() -> None:
 
 # --- already in place, scoped, matching -------------------------------------------------------------
 
-FULL_DESK = replace(VM_DESK, viewer=ViewerSpec(run=True, argv=VIEWER_ARGV), display=(DP_ON,),
+FULL_DESK = VM_DESK.updated(viewer=ViewerSpec(run=True, argv=VIEWER_ARGV), display=(DP_ON,),
                     hooks=Hooks(before=(Hook(("b",)),)))
-FULL_TV = replace(VM_TV, viewer=ViewerSpec(run=False), display=(DP_OFF,))
+FULL_TV = VM_TV.updated(viewer=ViewerSpec(run=False), display=(DP_OFF,))
 AT_DESK = SeatState(vm=vm(inputs=(AttachedInput(KBD_PATH, "k"), AttachedInput(MOUSE_PATH, "m"))),
-                    host_usb=HOST, viewer=RUNNING, display=DisplayObservation((DP_ON,)))
-AT_TV = SeatState(vm=vm(usb=(held(PAD_A), held(PAD_B))), host_usb=HOST, viewer=STOPPED,
+                    usb=HOST, viewer=RUNNING, display=DisplayObservation((DP_ON,)))
+AT_TV = SeatState(vm=vm(usb=(held(PAD_A), held(PAD_B))), usb=HOST, viewer=STOPPED,
                   display=DisplayObservation((DP_OFF,)))
 
 
@@ -335,14 +322,14 @@ def test_scoped_plans_only_the_named_part() -> None:
     assert shape(plan(AT_TV, only_usb, (FULL_DESK, FULL_TV))) == [
         [("usb.detach", "045e:028e@001.005"), ("usb.detach", "045e:028e@001.006")]]
     # a scoped reconcile never starts the VM, whatever the mode says
-    assert plan(replace(AT_TV, vm=vm("shutoff")), only_usb, (FULL_DESK, FULL_TV)).empty
+    assert plan(AT_TV.updated(vm=vm("shutoff")), only_usb, (FULL_DESK, FULL_TV)).empty
 
 
 def test_matching_modes() -> None:
     modes = (FULL_DESK, FULL_TV)
     assert matching_modes(AT_DESK, modes) == ["desk"]
     assert matching_modes(AT_TV, modes) == ["tv"]
-    half = replace(AT_TV, viewer=RUNNING)
+    half = AT_TV.updated(viewer=RUNNING)
     assert matching_modes(half, modes) == []
-    assert matching_modes(replace(AT_TV, vm=None), modes) == []  # a PlanError is "not in place"
+    assert matching_modes(AT_TV.updated(vm=None), modes) == []  # a PlanError is "not in place"
     assert matching_modes(SeatState(viewer=RUNNING), PLAIN) == ["desk"]

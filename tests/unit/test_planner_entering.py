@@ -5,7 +5,9 @@ from __future__ import annotations
 import pytest
 
 from modeswitch.core.plan import plan
-from modeswitch.model import Hook, Hooks, Mode, SeatState, StepKind, ViewerObservation, ViewerSpec
+from modeswitch.model import Mode, SeatState, StepKind
+from modeswitch.parts.hooks.spec import Hook, Hooks
+from modeswitch.parts.viewer.spec import ViewerObservation, ViewerSpec
 
 HOOKS = Hooks(before=(Hook(("notify-send", "tv")),), after=(Hook(("touch", "/tmp/tv")),))
 HOOKS_ONLY = Mode("movie", hooks=HOOKS)
@@ -41,12 +43,13 @@ def test_reconcile_detaches_the_stale_hostdev_of_a_named_pad_that_was_unplugged(
     still clean up its hostdev, so scoped() makes every rule optional."""
     from modeswitch.core.plan import scoped
     from modeswitch.errors import PlanError
-    from modeswitch.model import AttachedUsb, UsbMatch, VmObservation, VmPower
+    from modeswitch.parts.usb.spec import UsbMatch
+    from modeswitch.parts.vm.spec import AttachedUsb, VmObservation, VmPower
 
     pad = UsbMatch("couch pad", vendor=0x045E, product=0x028E)
     mode = Mode("tv", vm=VmPower.RUNNING, usb=(pad,), hooks=HOOKS)
     stale = AttachedUsb(0x045E, 0x028E, 1, 5, "<hostdev/>", "ua-modeswitch-045e-028e-001-005")
-    state = SeatState(vm=VmObservation("win11", True, "running", usb=(stale,)), host_usb=())
+    state = SeatState(vm=VmObservation("win11", True, "running", usb=(stale,)), usb=())
     with pytest.raises(PlanError):
         plan(state, mode, [mode])
     result = plan(state, scoped(mode, frozenset({"usb"})), [mode])

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict
-
 import pytest
 
 from modeswitch.cli.render_screens import print_screens
-from modeswitch.model import DisplayObservation, MonitorObservation, OutputSetting, SeatState, TvObservation
+from modeswitch.model import SeatState
+from modeswitch.parts.display.spec import DisplayObservation, OutputSetting
+from modeswitch.parts.monitor.spec import MonitorObservation
+from modeswitch.parts.registry import seat_json
+from modeswitch.parts.tv.spec import TvObservation
 
 
 @pytest.mark.parametrize(("state", "lines"), [
@@ -28,5 +30,5 @@ from modeswitch.model import DisplayObservation, MonitorObservation, OutputSetti
     (SeatState(), []),
 ])
 def test_status_lines(state: SeatState, lines: list[str], capsys: pytest.CaptureFixture[str]) -> None:
-    print_screens(asdict(state))
+    print_screens(seat_json(state))
     assert capsys.readouterr().out.splitlines() == lines

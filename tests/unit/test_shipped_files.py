@@ -7,8 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-from modeswitch.cli.userfiles import rules_path
 from modeswitch.config.loader import shipped_modes_dir
+from modeswitch.shipped import rules_path
 
 REPO = Path(__file__).resolve().parents[2]
 MODESWITCH = str(Path(sys.executable).with_name("modeswitch"))

@@ -9,10 +9,11 @@ import asyncio
 import pytest
 
 from modeswitch.errors import BackendError, PlanError
-from modeswitch.model import StepKind, TvObservation, TvPower, TvSpec
+from modeswitch.model import StepKind
 from modeswitch.parts.tv import messages as cec
 from modeswitch.parts.tv.backend import CecBackend
 from modeswitch.parts.tv.plan import plan_tv
+from modeswitch.parts.tv.spec import TvObservation, TvPower, TvSpec
 from modeswitch.sandbox.cec_tv import StandInTv
 
 DEV = "/dev/cec0"

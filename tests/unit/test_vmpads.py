@@ -9,7 +9,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from modeswitch.cli.render import print_status
-from modeswitch.model import AttachedUsb, SeatState, UsbDevice, VmObservation
+from modeswitch.model import SeatState
+from modeswitch.parts.usb.spec import UsbDevice
+from modeswitch.parts.vm.spec import AttachedUsb, VmObservation
 from modeswitch.triggers.vmpads import VmPadFollower, describe_pads, host_rows, pads_in_vm
 from modeswitch.usbmon.monbin import pack_record
 
@@ -55,7 +57,7 @@ def test_host_pads_without_an_evdev_reader_are_not_readable() -> None:
 
 def test_status_lists_every_pad_with_its_source(tmp_path: Path, capsys) -> None:
     async def scenario() -> list[dict[str, object]]:
-        seen = SeatState(vm=VmObservation("w", True, "running", usb=(held(0x045E, 0x028E, 1, 10),)), host_usb=HOST)
+        seen = SeatState(vm=VmObservation("w", True, "running", usb=(held(0x045E, 0x028E, 1, 10),)), usb=HOST)
 
         async def observe() -> SeatState:
             return seen
@@ -90,8 +92,8 @@ def test_a_generic_hid_pad_is_read_by_the_layout_learnt_on_the_host(tmp_path: Pa
     dev.mkdir()
     os.mkfifo(dev / "usbmon3")
     pad = UsbDevice(0x2DC8, 0x9018, 3, 5, "3-2", name="8BitDo in DInput mode", kind="gamepad")
-    on_host = SeatState(vm=VmObservation("w", True, "running"), host_usb=(pad,))
-    in_vm = SeatState(vm=VmObservation("w", True, "running", usb=(held(0x2DC8, 0x9018, 3, 5),)), host_usb=(pad,))
+    on_host = SeatState(vm=VmObservation("w", True, "running"), usb=(pad,))
+    in_vm = SeatState(vm=VmObservation("w", True, "running", usb=(held(0x2DC8, 0x9018, 3, 5),)), usb=(pad,))
     changes: list[tuple[str, str, int]] = []
 
     async def scenario() -> list[dict[str, object]]:
@@ -132,7 +134,7 @@ def test_a_bluetooth_adapter_in_the_vm_is_said_to_hide_its_pads(tmp_path: Path) 
     stick = UsbDevice(0x0781, 0x5581, 1, 5, "1-5", name="USB stick", kind=None)
     seen = SeatState(vm=VmObservation("w", True, "running", usb=(held(0x8087, 0x0029, 1, 4),
                                                                    held(0x0781, 0x5581, 1, 5))),
-                     host_usb=(adapter, stick))
+                     usb=(adapter, stick))
 
     async def scenario() -> list[dict[str, object]]:
         async def observe() -> SeatState:

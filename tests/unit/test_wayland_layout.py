@@ -7,11 +7,11 @@ from pathlib import Path
 import pytest
 
 from modeswitch.errors import BackendError
-from modeswitch.model import OutputSetting
 from modeswitch.parts.display.gnome import parse_state
 from modeswitch.parts.display.kde import arguments, parse_config
 from modeswitch.parts.display.layout import Head, arrange, changed, observation, parse_size
 from modeswitch.parts.display.session import DisplaySession, detect_session
+from modeswitch.parts.display.spec import OutputSetting
 from modeswitch.parts.display.sway import commands, encode, parse_outputs, pinned
 
 DESK = Head("DP-1", True, 2560, 1440, 0, 0, primary=True)

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from modeswitch.errors import BackendError
-from modeswitch.model import DisplayObservation, OutputSetting
+from modeswitch.parts.display.spec import DisplayObservation, OutputSetting
 from modeswitch.parts.display.x11 import build_argv, check_layout, parse_query
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "xrandr"

@@ -20,8 +20,9 @@ from typing import Any, TypeVar
 import pulsectl
 
 from modeswitch.errors import BackendError
-from modeswitch.model import AudioObservation, Card, CardProfile, Sink, Step, StepKind, Stream
+from modeswitch.model import Step, StepKind
 from modeswitch.observed import describe_sinks
+from modeswitch.parts.audio.spec import AudioObservation, Card, CardProfile, Sink, Stream
 
 T = TypeVar("T")
 BACKOFF_FIRST = 0.05
@@ -98,6 +99,7 @@ class PulseAudioBackend:
     """AudioBackend for AUDIO_PROFILE and AUDIO_SINK steps."""
 
     kinds = frozenset({StepKind.AUDIO_PROFILE, StepKind.AUDIO_SINK})
+    refuses_unreachable = True  # a reload to a server that does not answer is refused
 
     def __init__(self, server: str | None, on_event: Callable[[AudioEvent], None] | None = None) -> None:
         self.server = server

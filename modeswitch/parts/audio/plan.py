@@ -11,17 +11,10 @@ from dataclasses import dataclass
 from fnmatch import fnmatchcase
 
 from modeswitch.errors import PlanError, SinkMissing
-from modeswitch.model import (
-    AudioObservation,
-    AudioTarget,
-    Card,
-    CardProfile,
-    Sink,
-    SinkMatchBy,
-    Step,
-    StepKind,
-)
+from modeswitch.model import Step, StepKind
 from modeswitch.observed import describe_sinks
+from modeswitch.parts.audio.spec import AudioObservation, AudioTarget, Card, CardProfile, Sink, SinkMatchBy, WhenMissing
+from modeswitch.parts.part import PartPlan, PlanContext, Slot
 
 ALSA_CARD_PREFIX = "alsa_card."
 ALSA_SINK_PREFIX = "alsa_output."
@@ -201,3 +194,17 @@ def plan_audio(target: AudioTarget | None, audio: AudioObservation | None) -> tu
     offer = resolve_profile(target, audio)
     planned = Sink(offer.sink_name, offer.profile.description)
     return [_profile_step(offer)], _sink_steps(target, audio, planned)
+
+
+def plan_audio_part(ctx: PlanContext) -> PartPlan:
+    """A card profile changes while devices are released, the default sink with the rest.
+    With `when_missing: wait` a missing sink is a note: the rest of the mode applies and audio
+    follows when the sink appears."""
+    target = ctx.target.audio
+    try:
+        profile, sink = plan_audio(target, ctx.state.audio)
+    except SinkMissing as exc:
+        if target is None or target.when_missing is not WhenMissing.WAIT:
+            raise
+        return PartPlan(notes=(f"audio waits: {exc}",))
+    return PartPlan.at(Slot.RELEASE, profile) + PartPlan.at(Slot.ACQUIRE, sink)

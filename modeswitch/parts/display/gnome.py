@@ -20,9 +20,10 @@ from jeepney.io.asyncio import open_dbus_router
 from jeepney.wrappers import DBusErrorResponse, unwrap_msg
 
 from modeswitch.errors import BackendError
-from modeswitch.model import DisplayObservation, OutputSetting, Step, StepKind
+from modeswitch.model import Step, StepKind
 from modeswitch.observed import satisfied, unknown_outputs
 from modeswitch.parts.display.layout import Head, arrange, observation
+from modeswitch.parts.display.spec import DisplayObservation, OutputSetting
 
 DISPLAY_CONFIG = DBusAddress("/org/gnome/Mutter/DisplayConfig", bus_name="org.gnome.Mutter.DisplayConfig",
                              interface="org.gnome.Mutter.DisplayConfig")

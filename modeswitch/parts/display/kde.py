@@ -17,9 +17,10 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from modeswitch.errors import BackendError
-from modeswitch.model import DisplayObservation, OutputSetting, Step, StepKind
+from modeswitch.model import Step, StepKind
 from modeswitch.observed import satisfied, unknown_outputs
 from modeswitch.parts.display.layout import Head, arrange, changed, observation
+from modeswitch.parts.display.spec import DisplayObservation, OutputSetting
 
 _TIMEOUT = 20.0
 Modes = dict[str, tuple[tuple[str, int, int, float], ...]]

@@ -13,7 +13,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 
 from modeswitch.errors import BackendError
-from modeswitch.model import DisplayObservation, OutputSetting
+from modeswitch.parts.display.spec import DisplayObservation, OutputSetting
 
 _SIZE = re.compile(r"^(?P<w>\d+)x(?P<h>\d+)(?:@(?P<r>[\d.]+)(?:Hz)?)?$")
 

@@ -8,8 +8,10 @@ never with `==`: a layout already in place must plan zero steps.
 from __future__ import annotations
 
 from modeswitch.errors import PlanError
-from modeswitch.model import DisplayObservation, OutputSetting, Step, StepKind
+from modeswitch.model import Step, StepKind
 from modeswitch.observed import satisfied, unknown_outputs
+from modeswitch.parts.display.spec import DisplayObservation, OutputSetting
+from modeswitch.parts.part import PartPlan, PlanContext, Slot
 
 
 def plan_display(wanted: tuple[OutputSetting, ...] | None, seen: DisplayObservation | None) -> list[Step]:
@@ -36,3 +38,7 @@ def plan_display(wanted: tuple[OutputSetting, ...] | None, seen: DisplayObservat
     undo = Step.make(StepKind.DISPLAY, "displays", "restore displays", {"outputs": tuple(previous)})
     names = ", ".join(o.output for o in wanted)
     return [Step.make(StepKind.DISPLAY, "displays", f"set displays {names}", {"outputs": wanted}, undo)]
+
+
+def plan_display_part(ctx: PlanContext) -> PartPlan:
+    return PartPlan.at(Slot.ACQUIRE, plan_display(ctx.target.display, ctx.state.display))

@@ -13,7 +13,8 @@ from collections.abc import Mapping
 from enum import StrEnum
 
 from modeswitch.errors import BackendError
-from modeswitch.model import DisplayObservation, Step, StepKind
+from modeswitch.model import Step, StepKind
+from modeswitch.parts.display.spec import DisplayObservation
 from modeswitch.parts.protocols import DisplayBackend
 
 

@@ -19,9 +19,10 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from modeswitch.errors import BackendError
-from modeswitch.model import DisplayObservation, OutputSetting, Step, StepKind
+from modeswitch.model import Step, StepKind
 from modeswitch.observed import satisfied, unknown_outputs
 from modeswitch.parts.display.layout import Head, arrange, changed, observation
+from modeswitch.parts.display.spec import DisplayObservation, OutputSetting
 
 MAGIC = b"i3-ipc"
 RUN_COMMAND, GET_OUTPUTS = 0, 3

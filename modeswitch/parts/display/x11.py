@@ -16,8 +16,9 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from modeswitch.errors import BackendError
-from modeswitch.model import DisplayObservation, OutputSetting, Step, StepKind
+from modeswitch.model import Step, StepKind
 from modeswitch.observed import satisfied, unknown_outputs
+from modeswitch.parts.display.spec import DisplayObservation, OutputSetting
 
 _HEADER = re.compile(
     r"^(?P<name>\S+) (?:connected|disconnected|unknown connection)(?P<primary> primary)?"

@@ -9,7 +9,10 @@ channel is refused before anything runs, with the XML to add.
 from __future__ import annotations
 
 from modeswitch.errors import PlanError
-from modeswitch.model import GuestAction, Mode, Step, StepKind, VmObservation
+from modeswitch.model import Mode, Step, StepKind
+from modeswitch.parts.guest.spec import GuestAction
+from modeswitch.parts.part import PartPlan, PlanContext, Slot
+from modeswitch.parts.vm.spec import VmObservation
 
 AGENT_CHANNEL_XML = ("<channel type='unix'><target type='virtio' name='org.qemu.guest_agent.0'/></channel>")
 NO_CHANNEL = "no-channel"
@@ -33,3 +36,7 @@ def guest_step(action: GuestAction) -> Step:
                          {"argv": action.undo, "timeout": action.timeout})
     return Step.make(StepKind.GUEST, action.argv[0], f"guest {' '.join(action.argv)}",
                      {"argv": action.argv, "timeout": action.timeout}, undo)
+
+
+def plan_guest_part(ctx: PlanContext) -> PartPlan:
+    return PartPlan.at(Slot.GUEST, (group[0] for group in plan_guest(ctx.target, ctx.state.vm)))

@@ -15,9 +15,10 @@ from pathlib import Path
 from typing import Protocol
 
 from modeswitch.errors import BackendError
-from modeswitch.model import MonitorObservation, Step, StepKind
+from modeswitch.model import Step, StepKind
 from modeswitch.parts.monitor.device import open_link
 from modeswitch.parts.monitor.packets import INPUT_SELECT, DdcError, Edid, VcpValue, parse_edid
+from modeswitch.parts.monitor.spec import MonitorObservation
 
 
 class DdcLink(Protocol):

@@ -10,7 +10,9 @@ The undo is a best effort for the same reason, and its description says so.
 from __future__ import annotations
 
 from modeswitch.errors import PlanError
-from modeswitch.model import MONITOR_INPUTS, MonitorObservation, MonitorSpec, Step, StepKind
+from modeswitch.model import Step, StepKind
+from modeswitch.parts.monitor.spec import MONITOR_INPUTS, MonitorObservation, MonitorSpec
+from modeswitch.parts.part import PartPlan, PlanContext, Slot
 
 _TRAP = "a monitor showing another computer may not answer this one over DDC/CI"
 
@@ -38,3 +40,8 @@ _NAMES = {code: name for name, code in MONITOR_INPUTS.items()}
 
 def _name(code: int) -> str:
     return _NAMES.get(code, f"0x{code:02x}")
+
+
+def plan_monitor_part(ctx: PlanContext) -> PartPlan:
+    steps, notes = plan_monitor(ctx.target.monitor, ctx.state.monitor)
+    return PartPlan.at(Slot.LAST, steps, notes)

@@ -15,9 +15,10 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from modeswitch.errors import BackendError
-from modeswitch.model import Step, StepKind, TvObservation
+from modeswitch.model import Step, StepKind
 from modeswitch.parts.tv import messages as cec
 from modeswitch.parts.tv.device import RX_STATUS_OK, TX_STATUS_OK, CecDevice
+from modeswitch.parts.tv.spec import TvObservation
 
 ANSWER_MS = 1000  # CEC 1.4 §9.2: a follower answers within 1 s
 

@@ -11,7 +11,9 @@ from __future__ import annotations
 from typing import Any
 
 from modeswitch.errors import PlanError
-from modeswitch.model import Step, StepKind, TvObservation, TvPower, TvSpec
+from modeswitch.model import Step, StepKind
+from modeswitch.parts.part import PartPlan, PlanContext, Slot
+from modeswitch.parts.tv.spec import TvObservation, TvPower, TvSpec
 
 _ON = {"on", "to_on"}
 _STANDBY = {"standby", "to_standby"}
@@ -72,3 +74,7 @@ def _describe(args: dict[str, Any], prefix: str) -> str:
 def _dotted(address: int) -> str:
     """0x1000 → 1.0.0.0, as CEC tools and TV menus write a physical address."""
     return ".".join(f"{(address >> shift) & 0xF:x}" for shift in (12, 8, 4, 0))
+
+
+def plan_tv_part(ctx: PlanContext) -> PartPlan:
+    return PartPlan.at(Slot.ACQUIRE, plan_tv(ctx.target.tv, ctx.state.tv))

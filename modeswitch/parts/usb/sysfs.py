@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from pathlib import Path
 
-from modeswitch.model import UsbDevice
+from modeswitch.parts.usb.spec import UsbDevice
 
 GAMEPAD = "gamepad"
 
@@ -103,6 +103,9 @@ class SysfsUsbInventory:
 
     def __init__(self, root: Path = Path("/sys/bus/usb/devices")) -> None:
         self.root = root
+
+    async def observe(self) -> tuple[UsbDevice, ...]:
+        return self.scan()
 
     def scan(self) -> tuple[UsbDevice, ...]:
         if not self.root.is_dir():

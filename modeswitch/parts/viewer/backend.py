@@ -21,10 +21,15 @@ import signal
 import subprocess
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from modeswitch.errors import BackendError
-from modeswitch.model import Step, StepKind, ViewerObservation
+from modeswitch.model import Step, StepKind
 from modeswitch.parts.processes import VIEWER_RUN, child_env, find, kill_group, session_of, terminate
+from modeswitch.parts.viewer.spec import ViewerObservation
+
+if TYPE_CHECKING:
+    from modeswitch.config.loader import Config
 
 log = logging.getLogger(__name__)
 
@@ -61,6 +66,10 @@ class ViewerSupervisor:
         self._started_at = 0.0
         self._restart_timer: asyncio.TimerHandle | None = None
         self._exited = asyncio.Event()
+
+    def reconfigure(self, config: Config) -> None:
+        """A reload keeps the running viewer; only how long it gets to exit changes."""
+        self.grace = config.viewer_grace
 
     # --- observation ------------------------------------------------------------------
 

@@ -17,7 +17,7 @@ import libvirt
 import libvirt_qemu
 
 from modeswitch.errors import BackendError
-from modeswitch.model import AttachedInput, AttachedUsb, Step, StepKind, VmObservation
+from modeswitch.model import Step, StepKind
 from modeswitch.observed import describe_host_usb
 from modeswitch.parts.guest.backend import AgentState, channel_state
 from modeswitch.parts.inputs.held_keys import EvdevHeldKeys, HeldKeys
@@ -41,6 +41,7 @@ from modeswitch.parts.vm.domain_xml import (
     qmp_result,
     usb_alias,
 )
+from modeswitch.parts.vm.spec import AttachedInput, AttachedUsb, VmObservation
 
 __all__ = ["LibvirtBackend", "VmEvent"]
 
@@ -187,6 +188,7 @@ class LibvirtBackend:
         try:
             await self._conn.call(dom.attachDeviceFlags, xml, LIVE)
         except libvirt.libvirtError:
+            await self._still_running(dom, step)
             if any(_same_usb(held, args) for held in await self._held_usb(dom)):
                 return  # it was attached already: the step is done
             self._explain_absent(args)
@@ -205,9 +207,17 @@ class LibvirtBackend:
         we gave it; libvirt saying there is no such device means it is gone already."""
         args = step.args
         alias = args.get("alias") or usb_alias(args["vendor"], args["product"], args.get("bus"), args.get("device"))
-        await self._detach(await self._conn.domain(), str(alias), step.target)
+        await self._detach(await self._conn.domain(), str(alias), step)
 
-    async def _detach(self, dom: libvirt.virDomain, alias: str, what: str) -> None:
+    async def _still_running(self, dom: libvirt.virDomain, step: Step) -> None:
+        """Before a refusal is read as "already done": a step acts on the running VM the plan
+        saw, and a VM that is gone since (destroyed, crashed, shut down) fails it instead."""
+        state = await self._conn.call(_state, dom)
+        if state not in ("running", "paused"):
+            raise BackendError(f"{step.description or step.target}: VM '{self.domain}' is {state} now",
+                               "it stopped during the switch; start it, then switch again")
+
+    async def _detach(self, dom: libvirt.virDomain, alias: str, step: Step) -> None:
         """By alias, libvirt only asks the guest and returns; detachDeviceFlags would hold the
         domain job until the guest answers, so pads released in one group would queue up.
         Completion comes as a DEVICE_REMOVED event; the live XML is read only if it is late."""
@@ -216,6 +226,7 @@ class LibvirtBackend:
             try:
                 await self._conn.call(dom.detachDeviceAlias, alias, LIVE)
             except libvirt.libvirtError:
+                await self._still_running(dom, step)
                 if alias not in device_aliases(await self._conn.call(dom.XMLDesc, 0)):
                     return  # not there: detached already
                 raise
@@ -227,7 +238,7 @@ class LibvirtBackend:
                 if alias not in device_aliases(await self._conn.call(dom.XMLDesc, 0)):
                     return
                 if asyncio.get_running_loop().time() >= deadline:
-                    raise BackendError(f"the VM did not release {what}", "is the guest hung?")
+                    raise BackendError(f"the VM did not release {step.target}", "is the guest hung?")
         finally:
             self._conn.forget_removal(alias)
 
@@ -268,6 +279,7 @@ class LibvirtBackend:
             else:
                 await self._qmp(dom, qmp_input_add(path, grab_all, toggle, repeat))
         except (libvirt.libvirtError, ValueError) as err:
+            await self._still_running(dom, step)
             if await self._holds_input(dom, path):
                 return  # given to the VM already
             if isinstance(err, libvirt.libvirtError):
@@ -289,10 +301,13 @@ class LibvirtBackend:
         path = str(step.args["path"])
         dom = await self._conn.domain()
         if self._native_evdev:
-            await self._detach(dom, native_input_alias(path), path)
+            await self._detach(dom, native_input_alias(path), step)
             return
         try:
             await self._qmp(dom, qmp_object_del(qmp_id(path)))
+        except libvirt.libvirtError:
+            await self._still_running(dom, step)
+            raise
         except ValueError:
             if await self._holds_input(dom, path):
                 raise

@@ -51,6 +51,11 @@ class ThreadSafeAsyncIOImpl(libvirtaio.virEventAsyncIOImpl):
     non-loop thread; stock libvirtaio then schedules with loop.call_soon, which does not wake
     an idle loop, so a device-removed or VM-stopped event would wait for the next unrelated
     wake-up. Here off-thread updates are handed over with call_soon_threadsafe.
+
+    After the loop has closed (the daemon stopped; libvirt's drivers drop their handles at
+    process exit), there is nothing left to arm or to wake: updates are dropped and free
+    callbacks are skipped (the process is ending), instead of raising "Event loop is closed"
+    from libvirt's threads.
     """
 
     def _off_loop(self) -> bool:
@@ -60,12 +65,16 @@ class ThreadSafeAsyncIOImpl(libvirtaio.virEventAsyncIOImpl):
             return True
 
     def _update_timeout(self, timer: int, timeout: int) -> None:
+        if self.loop.is_closed():
+            return
         if self._off_loop():
             self.loop.call_soon_threadsafe(self._update_timeout_if_alive, timer, timeout)
         else:
             super()._update_timeout(timer, timeout)
 
     def _update_handle(self, watch: int, event: int) -> None:
+        if self.loop.is_closed():
+            return
         if self._off_loop():
             self.loop.call_soon_threadsafe(self._update_handle_if_alive, watch, event)
         else:
@@ -81,6 +90,8 @@ class ThreadSafeAsyncIOImpl(libvirtaio.virEventAsyncIOImpl):
             super()._update_handle(watch, event)
 
     def _add_timeout(self, timeout: int, cb: Any, opaque: Any) -> int:
+        if self.loop.is_closed():
+            return -1
         if not self._off_loop():
             return int(super()._add_timeout(timeout, cb, opaque))
         timer = int(super()._add_timeout(-1, cb, opaque))  # registered now, armed on the loop
@@ -88,6 +99,8 @@ class ThreadSafeAsyncIOImpl(libvirtaio.virEventAsyncIOImpl):
         return timer
 
     def _add_handle(self, fd: int, event: int, cb: Any, opaque: Any) -> int:
+        if self.loop.is_closed():
+            return -1
         if not self._off_loop():
             return int(super()._add_handle(fd, event, cb, opaque))
         watch = int(super()._add_handle(fd, 0, cb, opaque))  # registered now, watched on the loop
@@ -95,6 +108,8 @@ class ThreadSafeAsyncIOImpl(libvirtaio.virEventAsyncIOImpl):
         return watch
 
     def schedule_ff_callback(self, iden: int, opaque: Any) -> None:
+        if self.loop.is_closed():
+            return  # freeing here, on libvirt's thread and under its locks, can deadlock the exit
         self.loop.call_soon_threadsafe(super().schedule_ff_callback, iden, opaque)
 
 

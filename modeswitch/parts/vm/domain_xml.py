@@ -14,7 +14,7 @@ import re
 import xml.etree.ElementTree as ET
 from typing import Any, Protocol
 
-from modeswitch.model import AttachedInput, AttachedUsb
+from modeswitch.parts.vm.spec import AttachedInput, AttachedUsb
 
 USB_ALIAS_PREFIX = "ua-modeswitch-usb-"
 INPUT_ALIAS_PREFIX = "ua-modeswitch-in-"

@@ -1,139 +1,11 @@
-"""Planning for the VM part of a mode: power state, USB controllers, evdev inputs. Pure."""
+"""Planning for the VM's power: start or resume it when a mode wants it running. Pure."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-
 from modeswitch.errors import PlanError
-from modeswitch.model import (
-    AttachedUsb,
-    Mode,
-    SeatState,
-    Step,
-    StepKind,
-    UsbDevice,
-    UsbMatch,
-    VmObservation,
-    VmPower,
-)
-from modeswitch.observed import describe_host_usb
-
-
-def usb_matches(rule: UsbMatch, device: UsbDevice) -> bool:
-    return (
-        (rule.vendor is None or rule.vendor == device.vendor)
-        and (rule.product is None or rule.product == device.product)
-        and (rule.serial is None or rule.serial == device.serial)
-        and (rule.port is None or rule.port == device.port)
-        and (rule.kind is None or rule.kind == device.kind)
-    )
-
-
-def wanted_usb(mode: Mode, host: tuple[UsbDevice, ...]) -> tuple[UsbDevice, ...]:
-    """The host devices the mode wants in the VM; a specific rule matching none is an error."""
-    wanted: dict[str, UsbDevice] = {}
-    for rule in mode.usb or ():
-        found = [d for d in host if usb_matches(rule, d)]
-        if not found and not (rule.optional or rule.kind_only):
-            raise PlanError(f"USB device '{rule.label}' is not present", describe_host_usb(host))
-        wanted.update((d.ident, d) for d in found)
-    return tuple(wanted.values())
-
-
-def _host_for(attached: AttachedUsb, host: tuple[UsbDevice, ...]) -> UsbDevice | None:
-    for device in host:
-        same_id = (device.vendor, device.product) == (attached.vendor, attached.product)
-        if same_id and attached.bus in (None, device.bus) and attached.device in (None, device.device):
-            return device
-    return None
-
-
-OUR_ALIAS_PREFIX = "ua-modeswitch-"
-
-
-def _managed(attached: AttachedUsb, host_device: UsbDevice | None, modes: Iterable[Mode]) -> bool:
-    """modeswitch only ever touches devices some mode names, or that it attached itself
-    (its alias says so): a pad matched by `kind: gamepad` and then unplugged has no host
-    device left to match the rule, yet its stale hostdev must still go."""
-    if (attached.alias or "").startswith(OUR_ALIAS_PREFIX):
-        return True
-    for mode in modes:
-        for rule in mode.usb or ():
-            if host_device is not None and usb_matches(rule, host_device):
-                return True
-            if rule.vendor == attached.vendor and rule.product in (None, attached.product):
-                return True
-    return False
-
-
-def _usb_args(vendor: int, product: int, bus: int | None, device: int | None, label: str) -> dict[str, object]:
-    return {"vendor": vendor, "product": product, "bus": bus, "device": device, "label": label}
-
-
-def _usb_target(vendor: int, product: int, bus: int | None, device: int | None) -> str:
-    where = f"@{bus:03d}.{device:03d}" if bus is not None and device is not None else ""
-    return f"{vendor:04x}:{product:04x}{where}"
-
-
-def plan_usb(
-    mode: Mode, modes: Iterable[Mode], vm: VmObservation, host: tuple[UsbDevice, ...]
-) -> tuple[list[Step], list[Step]]:
-    """(detach steps, attach steps) that bring the VM's managed USB devices to the mode."""
-    if mode.usb is None:
-        return [], []
-    wanted = {d.ident: d for d in wanted_usb(mode, host)}
-    modes = list(modes)
-    detach, held = [], set()
-    for attached in vm.usb:
-        device = _host_for(attached, host)
-        if device is not None and device.ident in wanted:
-            held.add(device.ident)
-            continue
-        if not _managed(attached, device, modes):
-            continue
-        args = _usb_args(attached.vendor, attached.product, attached.bus, attached.device,
-                         device.name if device else "unplugged")
-        target = _usb_target(attached.vendor, attached.product, attached.bus, attached.device)
-        why = "stale: no longer on the host" if device is None else "not wanted by this mode"
-        undo = None if device is None else Step.make(StepKind.USB_ATTACH, target, f"re-attach {target}", args)
-        held_as = {**args, "alias": attached.alias}  # the detach acts on what was observed
-        detach.append(Step.make(StepKind.USB_DETACH, target, f"detach USB {target} ({why})", held_as, undo))
-    attach = []
-    for ident, device in wanted.items():
-        if ident in held:
-            continue
-        args = _usb_args(device.vendor, device.product, device.bus, device.device, device.name)
-        undo = Step.make(StepKind.USB_DETACH, ident, f"detach USB {ident}", args)
-        attach.append(Step.make(StepKind.USB_ATTACH, ident, f"attach USB {ident} {device.name}".rstrip(), args, undo))
-    return detach, attach
-
-
-def plan_inputs(mode: Mode, modes: Iterable[Mode], vm: VmObservation) -> tuple[list[Step], list[Step]]:
-    if mode.inputs is None:
-        return [], []
-    managed = {i.path for m in modes for i in m.inputs or ()}
-    wanted = {i.path: i for i in mode.inputs}
-    held = {a.path for a in vm.inputs}
-    detach = []
-    for attached in vm.inputs:
-        if attached.path in managed and attached.path not in wanted:
-            spec = next(i for m in modes for i in m.inputs or () if i.path == attached.path)
-            args = _input_args(spec.path, spec.grab_all, spec.grab_toggle, spec.repeat)
-            undo = Step.make(StepKind.INPUT_ATTACH, attached.path, f"re-attach input {attached.path}", args)
-            detach.append(Step.make(StepKind.INPUT_DETACH, attached.path,
-                                    f"release input {attached.path}", {"path": attached.path}, undo))
-    attach = []
-    for path, spec in wanted.items():
-        if path in held:
-            continue
-        args = _input_args(spec.path, spec.grab_all, spec.grab_toggle, spec.repeat)
-        undo = Step.make(StepKind.INPUT_DETACH, path, f"release input {path}", {"path": path})
-        attach.append(Step.make(StepKind.INPUT_ATTACH, path, f"give input {path} to the VM", args, undo))
-    return detach, attach
-
-
-def _input_args(path: str, grab_all: bool, grab_toggle: str, repeat: bool) -> dict[str, object]:
-    return {"path": path, "grab_all": grab_all, "grab_toggle": grab_toggle, "repeat": repeat}
+from modeswitch.model import Mode, Step, StepKind
+from modeswitch.parts.part import NOTHING, PartPlan, PlanContext, Slot
+from modeswitch.parts.vm.spec import VmObservation, VmPower
 
 
 def plan_power(mode: Mode, vm: VmObservation) -> list[Step]:
@@ -146,22 +18,24 @@ def plan_power(mode: Mode, vm: VmObservation) -> list[Step]:
     return [Step.make(StepKind.VM_START, vm.domain, f"start VM {vm.domain}")]
 
 
-def needs_vm(mode: Mode) -> bool:
-    return mode.vm is VmPower.RUNNING or bool(mode.usb) or bool(mode.inputs) or bool(mode.guest)
-
-
-def plan_vm(mode: Mode, modes: Iterable[Mode], state: SeatState) -> tuple[list[Step], list[Step], list[Step]]:
-    """(power steps, detach steps, attach steps) for the VM part of `mode`."""
-    vm = state.vm
+def reachable(vm: VmObservation | None) -> VmObservation | None:
+    """The observed VM when libvirt answered for it, else None."""
     if vm is None or not vm.connected or vm.error:
-        if needs_vm(mode):  # e.g. domain not defined: fail before anything is applied
-            reason = vm.error if vm and vm.error else "libvirt is not connected"
+        return None
+    return vm
+
+
+def will_run(mode: Mode, vm: VmObservation) -> bool:
+    """Devices only move in and out of a running VM: one that runs, or that this plan starts."""
+    return vm.state == "running" or bool(plan_power(mode, vm))
+
+
+def plan_vm(ctx: PlanContext) -> PartPlan:
+    vm = reachable(ctx.state.vm)
+    if vm is None:
+        if ctx.needs_vm:  # e.g. domain not defined: fail before anything is applied
+            seen = ctx.state.vm
+            reason = seen.error if seen and seen.error else "libvirt is not connected"
             raise PlanError(f"cannot reach the VM: {reason}", "check 'modeswitch status'")
-        return [], [], []
-    power = plan_power(mode, vm)
-    if vm.state != "running" and not power:
-        return [], [], []  # devices only move in and out of a running VM
-    modes = list(modes)
-    usb_detach, usb_attach = plan_usb(mode, modes, vm, state.host_usb)
-    in_detach, in_attach = plan_inputs(mode, modes, vm)
-    return power, usb_detach + in_detach, usb_attach + in_attach
+        return NOTHING
+    return PartPlan.at(Slot.POWER, plan_power(ctx.target, vm))

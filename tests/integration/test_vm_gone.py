@@ -1,0 +1,129 @@
+"""A VM destroyed from outside in the middle of a switch, on the real embedded libvirt.
+
+Steps act on what the plan saw; libvirt refusing them on a VM that is gone must fail the step,
+not count as "already done", and the last look must check the seat against the mode: either
+way the switch fails and rolls back with the reason, and no viewer is left showing a VM that
+is not there. The VM is destroyed before each step in turn, in both directions.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from libvirt_fixtures import run, shared_root
+
+from modeswitch.config.loader import Config
+from modeswitch.core.history import HistoryLog
+from modeswitch.core.seat import BackendSet, Seat
+from modeswitch.model import Mode, Step, StepKind
+from modeswitch.parts.hooks.backend import HookRunner
+from modeswitch.parts.hooks.spec import Hook, Hooks
+from modeswitch.parts.usb.spec import UsbMatch
+from modeswitch.parts.viewer.backend import ViewerSupervisor
+from modeswitch.parts.viewer.spec import ViewerSpec
+from modeswitch.parts.vm.spec import VmPower
+from modeswitch.sandbox.embedded_vm import EmbeddedVm
+
+VIEWER = (sys.executable, "-c", "import time; time.sleep(1e6)", "looking-glass-client stand-in")
+TV = Mode("tv", vm=VmPower.RUNNING, usb=(UsbMatch("pads", kind="gamepad"),), viewer=ViewerSpec(run=False))
+DESK = Mode("desk", vm=VmPower.RUNNING, usb=(), viewer=ViewerSpec(run=True, argv=VIEWER),
+            hooks=Hooks(before=(Hook(("true",)),)))
+
+
+class DestroyBefore:
+    """Wraps a real backend: before the `at`-th step of the switch (counted across every
+    backend sharing `count`) the VM is destroyed from outside, as `virsh destroy` would."""
+
+    def __init__(self, inner: Any, count: list[int], at: int, destroy: Callable[[], None]) -> None:
+        self.inner, self._count, self._at, self._destroy = inner, count, at, destroy
+        self.kinds: frozenset[StepKind] = getattr(inner, "kinds", frozenset())
+
+    async def apply(self, step: Step) -> object:
+        self._count[0] += 1
+        if self._count[0] == self._at:
+            self._destroy()
+        return await self.inner.apply(step)
+
+    def __getattr__(self, name: str) -> Any:  # observe, close, …: whatever the real backend has
+        return getattr(self.inner, name)
+
+
+@pytest.fixture(scope="module")
+def vm() -> Any:
+    """Two stand-in pads on a VM with ports for both."""
+    embedded = EmbeddedVm("modeswitch-gone", pads=2, root=shared_root())
+    run(embedded.__aenter__())
+    try:
+        yield embedded
+    finally:
+        run(embedded.__aexit__(None, None, None))
+
+
+def viewer(tmp_path: Path) -> ViewerSupervisor:
+    """Kept across the seats of one test (the one-shot CLI's way), stopped by `no_viewer_left`."""
+    return ViewerSupervisor(VIEWER, tmp_path / "viewer.pid", 1.0, stop_on_close=False, owner=str(tmp_path))
+
+
+@pytest.fixture(autouse=True)
+def no_viewer_left(tmp_path: Path) -> Any:
+    yield
+    run(viewer(tmp_path).apply(Step.make(StepKind.VIEWER_STOP, "looking-glass", "stop Looking Glass")))
+
+
+def seat_for(vm: EmbeddedVm, tmp_path: Path, at: int) -> Seat:
+    count = [0]
+    destroy = lambda: run_in_thread(vm)  # noqa: E731
+    backends = BackendSet(
+        hooks=DestroyBefore(HookRunner(), count, at, destroy),
+        usb=vm.inventory(),
+        vm=DestroyBefore(vm.backend(), count, at, destroy),
+        viewer=DestroyBefore(viewer(tmp_path), count, at, destroy),
+    )
+    config = Config(path=tmp_path / "config.yaml", modes={"tv": TV, "desk": DESK}, step_timeout=10.0)
+    return Seat(config, backends, HistoryLog(tmp_path / "history.jsonl"))
+
+
+def run_in_thread(vm: EmbeddedVm) -> None:
+    """Destroy through the VM's own connection, synchronously: the step after it must see it."""
+    vm.connection.lookupByName(vm.domain).destroy()  # type: ignore[union-attr]
+
+
+async def switch(seat: Seat, target: str, current: str | None) -> Any:
+    await seat.backends.get("vm").inner.connect()
+    try:
+        return await seat.switch(target, "test", current=current, state=await seat.observe())
+    finally:
+        await seat.backends.close()
+
+
+def into(vm: EmbeddedVm, tmp_path: Path, mode: str) -> None:
+    """Put the seat in `mode` with nothing destroyed, on a running VM."""
+    if run(vm.state()) != 1:
+        run(vm.start())
+    result = run(switch(seat_for(vm, tmp_path, at=0), mode, None))
+    assert result.ok, result.error
+
+
+# desk from tv: before-hook, two pad detaches (one group), viewer start = 4 steps;
+# tv from desk: viewer stop, two pad attaches = 3 steps
+CASES = [("tv", "desk", at) for at in range(1, 5)] + [("desk", "tv", at) for at in range(1, 4)]
+
+
+@pytest.mark.parametrize(("start", "target", "at"), CASES, ids=[f"{c[0]}-to-{c[1]}-step{c[2]}" for c in CASES])
+def test_a_vm_destroyed_mid_switch_fails_and_rolls_back(vm: EmbeddedVm, tmp_path: Path,
+                                                       start: str, target: str, at: int) -> None:
+    into(vm, tmp_path, start)
+    seat = seat_for(vm, tmp_path, at)
+    result = run(switch(seat, target, start))
+    assert not result.ok, f"the switch to {target} reported done on a destroyed VM"
+    assert result.error and result.failed_step, "a failed switch says which step and why"
+    assert run(vm.state()) != 1  # modeswitch never starts a VM behind the user's back on rollback
+    # rolled back: Looking Glass runs only if it ran before (the daemon then stops it on the
+    # VM's stop event); it is never started on the VM that is gone
+    assert run(viewer(tmp_path).observe()).running is (start == "desk")
+    record = seat.history.tail(1)[-1]
+    assert record["ok"] is False and record["error"] == result.error
