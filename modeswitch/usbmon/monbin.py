@@ -15,7 +15,7 @@ HEADER = struct.Struct("<QBBBBHbbqiiII8siiII")
 HEADER_SIZE = HEADER.size  # 64
 LEN_CAP = struct.Struct("<I")  # at offset 36
 EVENT_BYTES = frozenset(b"SCE@")
-COMPLETE = ord("C")
+COMPLETE, SUBMIT = ord("C"), ord("S")
 
 # Largest data we accept in one record: usbmon caps a capture at the ring's chunk size, and
 # a pad's report is at most 64 bytes; anything huge is a desynchronised stream.
@@ -101,8 +101,10 @@ def pack_record(
 class RecordStream:
     """Frames a byte stream (pipe, socket, file) into records; bytes may come in any pieces.
 
-    With `completions_only`, SUBMIT, error and filler events (half of a pad's traffic) are
-    skipped on two header bytes, before anything is built for them."""
+    With `completions_only`, error and filler events and the SUBMITs of IN transfers (half
+    of a pad's traffic) are skipped on two header bytes, before anything is built for them.
+    OUT submits that carry data stay: a Bluetooth adapter's outgoing ACL data holds the
+    host's half of the L2CAP handshake that says which channel is a pad's."""
 
     def __init__(self, completions_only: bool = False) -> None:
         self._buffer = bytearray()
@@ -120,7 +122,7 @@ class RecordStream:
                 _parse(buffer, start, b"")  # raises BadRecord saying what is wrong
             if end > size:
                 break
-            if not self._completions_only or (buffer[start + 8] == COMPLETE and buffer[start + 10] & DIR_IN):
+            if not self._completions_only or _wanted(buffer[start + 8], buffer[start + 10], captured):
                 out.append(_parse(buffer, start, bytes(buffer[start + HEADER_SIZE:end]))[0])
             start = end
         if start:
@@ -131,3 +133,9 @@ class RecordStream:
     def pending(self) -> int:
         """Bytes of a record not yet complete (a stream that ends here was cut short)."""
         return len(self._buffer)
+
+
+def _wanted(kind: int, endpoint: int, captured: int) -> bool:
+    if endpoint & DIR_IN:
+        return kind == COMPLETE
+    return kind == SUBMIT and captured > 0
