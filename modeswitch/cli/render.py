@@ -81,7 +81,7 @@ def _print_pad(pad: dict[str, Any]) -> None:
     protocol = f", {pad['protocol']}" if pad.get("protocol") and not pad.get("reason") else ""
     print(f"pad:     {pad['name']} ({pad['vendor']:04x}:{pad['product']:04x}) {where}: {source}{protocol}")
     if pad.get("adapter"):  # a pad behind a wireless adapter: which adapter, and how it was told apart
-        told = f"; {pad['link']}, told apart by {pad['how']}" if pad.get("how") else ""
+        told = f"; {pad['link']}, found by {pad['how']}" if pad.get("how") else ""
         print(f"         behind {pad['adapter']}{told}")
     if pad.get("note") and pad.get("adapter"):
         print(f"         {pad['note']}")

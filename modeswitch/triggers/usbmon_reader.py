@@ -26,13 +26,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from modeswitch.triggers.usbmon_sources import RecordSource, SourceGone, open_source
-from modeswitch.usbmon.bt_pads import BluetoothDemux
+from modeswitch.usbmon.adapters import new_demux
 from modeswitch.usbmon.hid import HidLayout
 from modeswitch.usbmon.mapper import UNREADABLE, ReportMapper, guess_protocol, protocol_for
 from modeswitch.usbmon.monbin import BadRecord, MonRecord
 from modeswitch.usbmon.reports import BadReport, Protocol
 from modeswitch.usbmon.wireless import Adapter, Demux, PadChange
-from modeswitch.usbmon.xbox_adapter import XboxAdapterDemux
 
 log = logging.getLogger(__name__)
 
@@ -262,11 +261,7 @@ class UsbmonPads:
 
 
 def _demux(adapter: Adapter | None, threshold: float) -> Demux | None:
-    if adapter is Adapter.XBOX:
-        return XboxAdapterDemux(threshold)
-    if adapter is Adapter.BLUETOOTH:
-        return BluetoothDemux(threshold)
-    return None
+    return new_demux(adapter, threshold) if adapter is not None else None
 
 
 def adapter_rows(pad: _Pad, base: dict[str, object]) -> list[dict[str, object]]:

@@ -183,4 +183,4 @@ def test_pads_paired_with_a_bluetooth_adapter_in_the_vm_are_read(tmp_path: Path,
     print_status({"mode": "tv", "phase": "idle", "pads": rows})
     out = capsys.readouterr().out
     assert f"pad:     pad {ds4} (8087:0029) usb 1.4: usbmon (in VM, via Bluetooth), dualshock4" in out
-    assert "behind Intel Bluetooth; ACL handle 0x000b, CID 0x0041, told apart by the L2CAP connection" in out
+    assert "behind Intel Bluetooth; ACL handle 0x000b, CID 0x0041, found by the L2CAP connection" in out
