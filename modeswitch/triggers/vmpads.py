@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from modeswitch.model import SeatState, UsbDevice, VmObservation
-from modeswitch.parts.usb.sysfs import GAMEPAD
+from modeswitch.parts.usb.sysfs import BLUETOOTH, GAMEPAD
 from modeswitch.triggers.usbmon_reader import ButtonSink, SourceOpener, UsbmonPads, VmPad
 from modeswitch.triggers.usbmon_sources import open_source
 from modeswitch.usbmon.hid import BadDescriptor, HidLayout, parse_descriptor
@@ -28,9 +28,6 @@ FIX_EVDEV = "sudo modeswitch udev-rules --install (gives the seat's user read ac
 
 Observe = Callable[[], Awaitable[SeatState]]
 SYSFS_USB = Path("/sys/bus/usb/devices")
-BLUETOOTH_CLASS = "e0"
-
-
 def pads_in_vm(vm: VmObservation | None, host_usb: Iterable[UsbDevice],
                layouts: Mapping[tuple[int, int], HidLayout] | None = None,
                bluetooth: Iterable[tuple[int, int]] = ()) -> list[VmPad]:
@@ -82,26 +79,13 @@ def read_layout(sysfs: Path, device: UsbDevice) -> HidLayout | None:
     return None
 
 
-def is_bluetooth(sysfs: Path, device: UsbDevice) -> bool:
-    """A Bluetooth adapter (USB class 0xE0, Wireless Controller), by device or interface."""
-    paths = [sysfs / device.port / "bDeviceClass", *sysfs.glob(f"{device.port}:*/bInterfaceClass")]
-    for path in paths:
-        try:
-            if path.read_text().strip().lower() == BLUETOOTH_CLASS:
-                return True
-        except OSError:
-            continue
-    return False
-
-
-def bluetooth_adapters(sysfs: Path, seen: SeatState) -> set[tuple[int, int]]:
-    """Bus/device numbers of the Bluetooth adapters the VM holds (their sysfs entries stay
-    while the VM has them: only the host driver lets go)."""
+def bluetooth_adapters(seen: SeatState) -> set[tuple[int, int]]:
+    """Bus/device numbers of the Bluetooth adapters the VM holds (the host inventory still
+    lists them while the VM has them: only the host driver lets go)."""
     if seen.vm is None:
         return set()
     held = {(u.bus, u.device) for u in seen.vm.usb}
-    return {(d.bus, d.device) for d in seen.host_usb
-            if (d.bus, d.device) in held and d.kind != GAMEPAD and is_bluetooth(sysfs, d)}
+    return {(d.bus, d.device) for d in seen.host_usb if (d.bus, d.device) in held and d.kind == BLUETOOTH}
 
 
 class VmPadFollower:
@@ -124,7 +108,7 @@ class VmPadFollower:
     def follow(self, seen: SeatState) -> None:
         self._seen = seen
         self._learn_layouts(seen)
-        self._radios = bluetooth_adapters(self._sysfs, seen)
+        self._radios = bluetooth_adapters(seen)
         self.usbmon.follow(pads_in_vm(seen.vm, seen.host_usb, self._layouts, self._radios),
                            asyncio.get_running_loop())
 
