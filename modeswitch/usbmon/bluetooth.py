@@ -130,7 +130,7 @@ def signalling(payload: bytes) -> Iterator[tuple[int, int, bytes]]:
 
 def address(raw: bytes) -> str:
     """BD_ADDR as HCI carries it (little endian) → the usual aa:bb:cc:dd:ee:ff."""
-    return ":".join(f"{b:02x}" for b in reversed(raw))
+    return raw[::-1].hex(":")
 
 
 def connection(event: bytes) -> tuple[str, int, str | None] | None:

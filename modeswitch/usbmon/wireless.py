@@ -60,8 +60,8 @@ class Demux(Protocol):
 
 
 def mac(raw: bytes) -> str:
-    """802.11 and Bluetooth addresses: 802.11 in frame order, Bluetooth stored reversed."""
-    return ":".join(f"{b:02x}" for b in raw)
+    """An 802.11 address in frame order (Bluetooth's come reversed: bluetooth.address)."""
+    return raw.hex(":")
 
 
 def releases(pad: str, changes: Sequence[tuple[str, int]]) -> list[PadChange]:
