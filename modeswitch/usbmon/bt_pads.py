@@ -77,7 +77,8 @@ class BluetoothDemux:
 
     def feed(self, record: MonRecord) -> Sequence[PadChange]:
         inbound = bool(record.endpoint & DIR_IN)
-        if not record.data or record.status or record.event != ("C" if inbound else "S"):
+        # IN data is in the completion (status 0); OUT data in the submit (-EINPROGRESS)
+        if not record.data or record.event != ("C" if inbound else "S") or inbound and record.status:
             return ()
         complete = len(record.data) >= record.length
         if record.transfer == INTERRUPT and inbound:

@@ -20,6 +20,7 @@ COMPLETE, SUBMIT = ord("C"), ord("S")
 # Largest data we accept in one record: usbmon caps a capture at the ring's chunk size, and
 # a pad's report is at most 64 bytes; anything huge is a desynchronised stream.
 MAX_CAPTURE = 1 << 20
+EINPROGRESS = 115
 
 
 class Event(StrEnum):
@@ -84,10 +85,13 @@ def _parse(buffer: bytes | bytearray, offset: int, data: bytes) -> tuple[MonReco
 
 def pack_record(
     *, busnum: int, devnum: int, data: bytes = b"", event: str = "C", endpoint: int = 0x81,
-    transfer: int = 1, ts: float = 0.0, status: int = 0, urb_id: int = 0, setup: bytes = b"\0" * 8,
+    transfer: int = 1, ts: float = 0.0, status: int | None = None, urb_id: int = 0, setup: bytes = b"\0" * 8,
     length: int | None = None,
 ) -> bytes:
-    """A record laid out as mon_bin.c writes it: what `tcpdump -i usbmonN` stores too."""
+    """A record laid out as mon_bin.c writes it: what `tcpdump -i usbmonN` stores too. A
+    submit's status is -EINPROGRESS there, a completion's 0 unless given."""
+    if status is None:
+        status = -EINPROGRESS if event == "S" else 0
     sec = int(ts)
     usec = int(round((ts - sec) * 1e6))
     flag_setup = 0 if event == "S" and transfer == 2 else ord("-")

@@ -43,7 +43,8 @@ def acl_in(data: bytes, length: int | None = None) -> MonRecord:
 
 
 def acl_out(data: bytes) -> MonRecord:
-    return MonRecord(3, "S", 3, 0x02, 4, 1, 0, len(data), 0.0, bytes(8), data)
+    """Outgoing ACL data: usbmon has it in the SUBMIT, whose status is -EINPROGRESS."""
+    return MonRecord(3, "S", 3, 0x02, 4, 1, -115, len(data), 0.0, bytes(8), data)
 
 
 def hid_link(handle: int, address: str, cid: int, pad_asks: bool = True) -> list[MonRecord]:
