@@ -113,7 +113,8 @@ class NodeSource:
                     raise SourceGone(exc.errno, f"usbmon node gone: {exc.strerror}") from None
                 raise
             record, captured = parse_header(self._header.raw)
-            yield _with(record, self._data.raw[:min(captured, GETX_DATA)])
+            # string_at copies only the bytes captured (.raw would copy the whole buffer)
+            yield _with(record, ctypes.string_at(self._data, min(captured, GETX_DATA)))
 
     def close(self) -> None:
         if self._fd >= 0:

@@ -181,3 +181,13 @@ def test_reset_lets_go_of_every_pad() -> None:
         demux.feed(record)
     assert demux.reset() == [(DS4, "BTN_SELECT", R)]
     assert demux.pads() == []
+
+
+def test_the_notification_in_xpadneos_btmon_of_a_series_pad_has_the_shape() -> None:
+    """xpadneo docs/descriptors/xbxs.md: "Handle: 0x001e, Data: eb7e5f80eb7f85800000000000000800":
+    told by shape as the input report, sticks off centre, no stray bits, one button (byte 14)."""
+    value = bytes.fromhex("eb7e5f80eb7f85800000000000000800")
+    demux = BluetoothDemux(0.5)
+    demux.feed(event(le_connection_complete(0x40, XB)))
+    assert demux.feed(acl_in(acl(0x40, att_notify(0x001E, value)))) == [(XB, "BTN_START", P)]
+    assert [(p.how, p.link) for p in demux.pads()] == [("report shape", "ACL handle 0x0040, ATT handle 0x001e")]
