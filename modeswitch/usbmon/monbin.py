@@ -126,7 +126,9 @@ class RecordStream:
                 _parse(buffer, start, b"")  # raises BadRecord saying what is wrong
             if end > size:
                 break
-            if not self._completions_only or _wanted(buffer[start + 8], buffer[start + 10], captured):
+            kind = buffer[start + 8]  # IN: the completion has the data; OUT: the submit has
+            if not self._completions_only or (kind == COMPLETE if buffer[start + 10] & DIR_IN
+                                              else kind == SUBMIT and captured):
                 out.append(_parse(buffer, start, bytes(buffer[start + HEADER_SIZE:end]))[0])
             start = end
         if start:
@@ -137,9 +139,3 @@ class RecordStream:
     def pending(self) -> int:
         """Bytes of a record not yet complete (a stream that ends here was cut short)."""
         return len(self._buffer)
-
-
-def _wanted(kind: int, endpoint: int, captured: int) -> bool:
-    if endpoint & DIR_IN:
-        return kind == COMPLETE
-    return kind == SUBMIT and captured > 0
