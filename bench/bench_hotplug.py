@@ -31,9 +31,10 @@ from modeswitch.config.loader import Config  # noqa: E402
 from modeswitch.core.coordinator import Coordinator  # noqa: E402
 from modeswitch.core.history import HistoryLog  # noqa: E402
 from modeswitch.core.seat import BackendSet, Seat  # noqa: E402
-from modeswitch.model import Mode, VmPower  # noqa: E402
+from modeswitch.model import Mode
 from modeswitch.parts.hooks.backend import HookRunner  # noqa: E402
 from modeswitch.parts.usb.spec import UsbMatch
+from modeswitch.parts.vm.spec import VmPower  # noqa: E402
 from modeswitch.sandbox.embedded_vm import EmbeddedVm  # noqa: E402
 
 HERE = Path(__file__).resolve().parent

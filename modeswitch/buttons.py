@@ -18,6 +18,8 @@ KEY_NAMES: dict[int, str] = {
     # xpad reports the d-pad of some pads as BTN_TRIGGER_HAPPY1..4 (left, right, up, down).
     0x2C0: "BTN_DPAD_LEFT", 0x2C1: "BTN_DPAD_RIGHT", 0x2C2: "BTN_DPAD_UP",
     0x2C3: "BTN_DPAD_DOWN",
+    # hid-nintendo's Capture and xpad's Share on Series pads.
+    0xA7: "KEY_RECORD",
 }
 
 HYSTERESIS = 0.05  # of the axis range: a trigger resting at the threshold must not chatter
@@ -46,6 +48,7 @@ CANONICAL: dict[str, str] = {
     "dpad_down": "BTN_DPAD_DOWN",
     "dpad_left": "BTN_DPAD_LEFT",
     "dpad_right": "BTN_DPAD_RIGHT",
+    "capture": "KEY_RECORD",
 }
 
 ALIASES: dict[str, str] = {

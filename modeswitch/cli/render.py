@@ -78,7 +78,13 @@ def _print_pad(pad: dict[str, Any]) -> None:
     """Where the pad's buttons are read from: host evdev, usbmon (in VM), or not readable."""
     where = pad.get("path") or f"usb {pad.get('bus')}.{pad.get('device')}"
     source = pad.get("source", "host evdev")
-    print(f"pad:     {pad['name']} ({pad['vendor']:04x}:{pad['product']:04x}) {where}: {source}")
+    protocol = f", {pad['protocol']}" if pad.get("protocol") and not pad.get("reason") else ""
+    print(f"pad:     {pad['name']} ({pad['vendor']:04x}:{pad['product']:04x}) {where}: {source}{protocol}")
+    if pad.get("adapter"):  # a pad behind a wireless adapter: which adapter, and how it was told apart
+        told = f"; {pad['link']}, found by {pad['how']}" if pad.get("how") else ""
+        print(f"         behind {pad['adapter']}{told}")
+    if pad.get("note") and pad.get("adapter"):
+        print(f"         {pad['note']}")
     if pad.get("reason"):
         print(f"         {pad['reason']}; fix: {pad.get('fix')}")
 

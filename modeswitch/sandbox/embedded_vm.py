@@ -46,6 +46,15 @@ def stand_in_pads(count: int) -> tuple[FakeUsbDevice, ...]:
                  for n in range(count))
 
 
+def stand_in_adapters() -> tuple[FakeUsbDevice, ...]:
+    """An Xbox Wireless Adapter and a Bluetooth adapter (USB class 0xE0), with their real ids,
+    so the usbmon reader picks the adapter decoders for them as it would for real ones."""
+    return (FakeUsbDevice(vendor=0x045E, product=0x02FE, bus=1, device=20, devpath="8", serial="62463C5A00000000",
+                          name="stand-in Xbox Wireless Adapter (emulated USB keyboard)", interface=(0xFF, 0xFF, 0x00)),
+            FakeUsbDevice(vendor=0x8087, product=0x0029, bus=1, device=21, devpath="9",
+                          name="stand-in Bluetooth adapter (emulated USB keyboard)", interface=(0xE0, 0x01, 0x01)))
+
+
 def domain_xml(name: str, emulator: str, usb_ports: int | None = None, guest: GuestImage | None = None,
                console: Path | None = None, agent_socket: Path | None = None) -> str:
     """Disk-less q35. With `guest`, it boots that kernel and initramfs (256 MiB, which the
@@ -99,8 +108,10 @@ class EmbeddedVm:
     def __init__(self, name: str = "modeswitch-demo", pads: int = 2, *, start: bool = True,
                  usb_ports: int | None = None, parent: Path | None = None,
                  root: Path | None = None, guest: GuestImage | None = None,
-                 emulator: str | None = None, agent_channel: bool = False) -> None:
+                 emulator: str | None = None, agent_channel: bool = False,
+                 extra_usb: tuple[FakeUsbDevice, ...] = ()) -> None:
         self.domain, self._pads, self._start = name, pads, start
+        self._extra_usb = extra_usb  # more stand-ins (e.g. a wireless adapter's), same path
         self._emulator = emulator  # a wrapper around QEMU (e.g. one that preloads umockdev)
         self._agent_channel = agent_channel or guest is not None  # without a guest: nobody answers
         self.guest = guest
@@ -156,7 +167,7 @@ class EmbeddedVm:
         try:
             (self.root / "etc").mkdir(exist_ok=True)
             (self.root / "etc" / "qemu.conf").write_text(QEMU_CONF)
-            write_usb_tree(self.sysfs, stand_in_pads(self._pads))
+            write_usb_tree(self.sysfs, stand_in_pads(self._pads) + self._extra_usb)
             self._conn = conn = await self._run(_open, self.uri)
             if self._agent_channel:
                 self._socket_dir = Path(tempfile.mkdtemp(prefix="msw-ga-"))

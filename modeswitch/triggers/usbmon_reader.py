@@ -6,8 +6,14 @@ is, so a seat with no pad in the VM costs no wakeups at all. Each node is read t
 `loop.add_reader` (the node is pollable), and only IN completions of the attached pads'
 bus/device numbers go further, to one `ReportMapper` per pad and on to the chord detector.
 
+A wireless adapter (Xbox Wireless Adapter, Bluetooth) is one USB device carrying several
+pads: its records go to a demultiplexer (usbmon/xbox_adapter.py, usbmon/bt_pads.py), and
+each pad behind it is a pad of its own for the chord detector (key `usb:B.D/<MAC>`), so a
+chord split across two pads behind one adapter never fires.
+
 Whatever goes wrong (no module, no permission, a node that vanishes, a pad speaking an
-unknown protocol) is logged once and shown per pad by `describe()`; the daemon keeps going.
+unknown protocol, an adapter frame cut short) is logged once and shown per pad by
+`describe()`; the daemon keeps going.
 """
 
 from __future__ import annotations
@@ -20,10 +26,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from modeswitch.triggers.usbmon_sources import RecordSource, SourceGone, open_source
+from modeswitch.usbmon.adapters import new_demux
 from modeswitch.usbmon.hid import HidLayout
 from modeswitch.usbmon.mapper import UNREADABLE, ReportMapper, guess_protocol, protocol_for
 from modeswitch.usbmon.monbin import BadRecord, MonRecord
 from modeswitch.usbmon.reports import BadReport, Protocol
+from modeswitch.usbmon.wireless import Adapter, Demux, PadChange
 
 log = logging.getLogger(__name__)
 
@@ -47,6 +55,7 @@ class VmPad:
     product: int
     name: str = ""
     layout: HidLayout | None = None  # a generic HID pad: where its buttons are (hid.py)
+    adapter: Adapter | None = None  # a wireless adapter: the pads behind it are read
 
     @property
     def key(self) -> str:
@@ -63,6 +72,7 @@ class _Pad:
     mapper: ReportMapper | None
     problem: tuple[str, str] | None = None  # (reason, fix)
     last: bytes | None = None  # for telling an unknown pad's protocol from two reports
+    demux: Demux | None = None  # a wireless adapter's pads
 
 
 class _Bus:
@@ -105,7 +115,8 @@ class UsbmonPads:
         self._pads.clear()
 
     def describe(self) -> list[dict[str, object]]:
-        """Per VM pad: read through usbmon, or why not and how to fix it."""
+        """Per VM pad (and per pad behind an adapter): read through usbmon, or why not and
+        how to fix it."""
         rows: list[dict[str, object]] = []
         for (bus, device), pad in sorted(self._pads.items()):
             problem = pad.problem or self._bus_problem.get(bus)
@@ -118,6 +129,9 @@ class UsbmonPads:
             }
             if problem is not None:
                 row["reason"], row["fix"] = problem
+            elif pad.demux is not None:
+                rows += adapter_rows(pad, row)
+                continue
             elif pad.mapper is None:
                 row["note"] = "protocol not known yet: told from its first reports"
             rows.append(row)
@@ -132,7 +146,7 @@ class UsbmonPads:
         mapper = ReportMapper(protocol, self._threshold) if protocol else None
         if mapper is None and info.layout is not None:
             mapper = ReportMapper(Protocol.HID, self._threshold, info.layout)
-        pad = _Pad(info, mapper)
+        pad = _Pad(info, mapper, demux=_demux(info.adapter, self._threshold))
         if unreadable:
             pad.problem = (unreadable, "use the pad by cable, or on the host (desk mode)")
         self._pads[(info.bus, info.device)] = pad
@@ -151,6 +165,8 @@ class UsbmonPads:
 
     def _release_all(self, pad: _Pad) -> None:
         """A pad leaving the VM (or its node vanishing) lets go of whatever it held."""
+        if pad.demux is not None:
+            self._emit(pad, pad.demux.reset())
         if pad.mapper is None:
             return
         for button, _value in pad.mapper.reset():
@@ -206,6 +222,11 @@ class UsbmonPads:
         other devices' traffic stop here."""
         for record in records:
             pad = pads.get(record.devnum)
+            if pad is not None and pad.demux is not None:
+                self._emit(pad, pad.demux.feed(record))
+                for note in pad.demux.notes():
+                    self._once(f"{pad.info.key} {note.key}", "%s: %s", pad.info.label, note.message)
+                continue
             if (pad is None or record.event != "C" or not record.endpoint & 0x80 or record.status
                     or record.transfer not in (INTERRUPT, BULK) or not record.data):
                 continue
@@ -229,10 +250,36 @@ class UsbmonPads:
         for button, value in changes:
             self._on_change(pad.info.key, pad.info.label, button, value)
 
+    def _emit(self, pad: _Pad, changes: Sequence[PadChange]) -> None:
+        for sub, button, value in changes:
+            self._on_change(f"{pad.info.key}/{sub}", f"pad {sub} via {pad.info.label}", button, value)
+
     def _once(self, key: str, message: str, *args: object) -> None:
         if key not in self._logged:
             self._logged.add(key)
             log.warning(message, *args)
+
+
+def _demux(adapter: Adapter | None, threshold: float) -> Demux | None:
+    return new_demux(adapter, threshold) if adapter is not None else None
+
+
+def adapter_rows(pad: _Pad, base: dict[str, object]) -> list[dict[str, object]]:
+    """One row per pad behind the adapter; one row for the adapter while none was heard."""
+    assert pad.demux is not None
+    source = f"usbmon (in VM, via {pad.demux.adapter.value})"
+    common = {**base, "source": source, "adapter": pad.info.label}
+    rows: list[dict[str, object]] = []
+    for sub in pad.demux.pads():
+        row: dict[str, object] = {**common, "name": f"pad {sub.ident}", "pad": sub.ident,
+                                  "protocol": sub.protocol, "how": sub.how, "link": sub.link}
+        if sub.how == "report shape":
+            row["note"] = "recognised by its reports' shape (its connection setup was not seen)"
+        rows.append(row)
+    if not rows:
+        rows.append({**common, "name": f"pads behind {pad.info.label}",
+                     "note": "no pad heard yet: each pad shows here once it sends"})
+    return rows
 
 
 def _open_problem(path: Path, exc: OSError) -> tuple[str, str]:

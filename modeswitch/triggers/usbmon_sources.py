@@ -23,7 +23,10 @@ from typing import Protocol
 from modeswitch.usbmon.monbin import HEADER_SIZE, MonRecord, RecordStream, parse_header
 
 MON_IOCX_GETX = 0x4018920A  # _IOW(0x92, 10, struct mon_bin_get) on x86-64
-GETX_DATA = 1024  # a pad's report is <= 64 bytes; longer captures are cut, which is fine
+# A pad's report is <= 64 bytes, but an adapter's transfer holds radio frames or ACL data:
+# xone's buffers for the Xbox Wireless Adapter are 0x8400 bytes. A longer capture is cut
+# (the adapter decoders notice and skip that transfer).
+GETX_DATA = 0x8400
 GETX_BATCH = 256  # records per wakeup before giving the loop back
 READ_CHUNK = 1 << 16
 GONE_ERRNOS = {errno.ENODEV, errno.EIO, errno.EBADF, errno.ENXIO, errno.ECONNRESET, errno.EPIPE}
@@ -44,8 +47,8 @@ class RecordSource(Protocol):
 
 
 class StreamSource:
-    """Records from a byte stream; owns the fd it is given. Only IN completions are kept
-    unless `everything` (nothing downstream of the daemon's reader wants the rest)."""
+    """Records from a byte stream; owns the fd it is given. Only IN completions and OUT
+    submits with data are kept unless `everything` (the daemon's reader wants no more)."""
 
     def __init__(self, fd: int, everything: bool = False) -> None:
         os.set_blocking(fd, False)
@@ -110,7 +113,8 @@ class NodeSource:
                     raise SourceGone(exc.errno, f"usbmon node gone: {exc.strerror}") from None
                 raise
             record, captured = parse_header(self._header.raw)
-            yield _with(record, self._data.raw[:min(captured, GETX_DATA)])
+            # string_at copies only the bytes captured (.raw would copy the whole buffer)
+            yield _with(record, ctypes.string_at(self._data, min(captured, GETX_DATA)))
 
     def close(self) -> None:
         if self._fd >= 0:

@@ -15,12 +15,14 @@ from typing import Any
 
 from modeswitch.model import SeatState
 from modeswitch.parts.usb.spec import UsbDevice
-from modeswitch.parts.usb.sysfs import GAMEPAD
+from modeswitch.parts.usb.sysfs import BLUETOOTH, GAMEPAD
 from modeswitch.parts.vm.spec import VmObservation
 from modeswitch.triggers.usbmon_reader import ButtonSink, SourceOpener, UsbmonPads, VmPad
 from modeswitch.triggers.usbmon_sources import open_source
 from modeswitch.usbmon.hid import BadDescriptor, HidLayout, parse_descriptor
 from modeswitch.usbmon.mapper import KNOWN, UNREADABLE
+from modeswitch.usbmon.wireless import Adapter
+from modeswitch.usbmon.xbox_adapter import ADAPTER_IDS
 
 HOST_EVDEV = "host evdev"
 NOT_READABLE = "not readable"
@@ -28,26 +30,28 @@ FIX_EVDEV = "sudo modeswitch udev-rules --install (gives the seat's user read ac
 
 Observe = Callable[[], Awaitable[SeatState]]
 SYSFS_USB = Path("/sys/bus/usb/devices")
-BLUETOOTH_CLASS = "e0"
-FIX_BLUETOOTH = "connect the pad by USB cable, or pair it with a Bluetooth adapter the host keeps"
-
-
 def pads_in_vm(vm: VmObservation | None, host_usb: Iterable[UsbDevice],
-               layouts: Mapping[tuple[int, int], HidLayout] | None = None) -> list[VmPad]:
+               layouts: Mapping[tuple[int, int], HidLayout] | None = None,
+               bluetooth: Iterable[tuple[int, int]] = ()) -> list[VmPad]:
     """USB devices the VM holds that are pads: by the host inventory's verdict or known ids;
-    a generic HID pad comes with the layout read while the host had it."""
+    a generic HID pad comes with the layout read while the host had it. Wireless adapters
+    (Xbox Wireless Adapter by id, Bluetooth adapters at the `bluetooth` bus/device numbers)
+    count too: the pads behind them are read."""
     if vm is None:
         return []
     inventory = {(d.bus, d.device): d for d in host_usb}
+    radios = set(bluetooth)
     pads = []
     for held in vm.usb:
         if held.bus is None or held.device is None:
             continue
         host = inventory.get((held.bus, held.device))
         ids = (held.vendor, held.product)
-        if (host is not None and host.kind == GAMEPAD) or ids in KNOWN or ids in UNREADABLE:
+        adapter = Adapter.XBOX if ids in ADAPTER_IDS else \
+            Adapter.BLUETOOTH if (held.bus, held.device) in radios else None
+        if (host is not None and host.kind == GAMEPAD) or ids in KNOWN or ids in UNREADABLE or adapter:
             pads.append(VmPad(held.bus, held.device, held.vendor, held.product, host.name if host else "",
-                              (layouts or {}).get(ids)))
+                              (layouts or {}).get(ids), adapter))
     return pads
 
 
@@ -77,35 +81,13 @@ def read_layout(sysfs: Path, device: UsbDevice) -> HidLayout | None:
     return None
 
 
-def is_bluetooth(sysfs: Path, device: UsbDevice) -> bool:
-    """A Bluetooth adapter (USB class 0xE0, Wireless Controller), by device or interface."""
-    paths = [sysfs / device.port / "bDeviceClass", *sysfs.glob(f"{device.port}:*/bInterfaceClass")]
-    for path in paths:
-        try:
-            if path.read_text().strip().lower() == BLUETOOTH_CLASS:
-                return True
-        except OSError:
-            continue
-    return False
-
-
-def bluetooth_rows(sysfs: Path, seen: SeatState) -> list[dict[str, Any]]:
-    """Pads paired with a Bluetooth adapter the VM holds speak HCI/L2CAP over its USB link,
-    which is not decoded: say so instead of leaving those pads out of `status`."""
+def bluetooth_adapters(seen: SeatState) -> set[tuple[int, int]]:
+    """Bus/device numbers of the Bluetooth adapters the VM holds (the host inventory still
+    lists them while the VM has them: only the host driver lets go)."""
     if seen.vm is None:
-        return []
-    inventory = {(d.bus, d.device): d for d in seen.host_usb}
-    rows: list[dict[str, Any]] = []
-    for held in seen.vm.usb:
-        if held.bus is None or held.device is None:
-            continue
-        host = inventory.get((held.bus, held.device))
-        if host is not None and host.kind != GAMEPAD and is_bluetooth(sysfs, host):
-            rows.append({"name": f"pads paired with {host.name or host.ident}", "vendor": host.vendor,
-                         "product": host.product, "bus": host.bus, "device": host.device, "source": NOT_READABLE,
-                         "reason": "a Bluetooth adapter in the VM: its pads' HCI traffic is not decoded",
-                         "fix": FIX_BLUETOOTH})
-    return rows
+        return set()
+    held = {(u.bus, u.device) for u in seen.vm.usb}
+    return {(d.bus, d.device) for d in seen.host_usb if (d.bus, d.device) in held and d.kind == BLUETOOTH}
 
 
 class VmPadFollower:
@@ -117,6 +99,7 @@ class VmPadFollower:
         self._sysfs = sysfs
         self._seen: SeatState | None = None
         self._layouts: dict[tuple[int, int], HidLayout] = {}
+        self._radios: set[tuple[int, int]] = set()
 
     @classmethod
     def build(cls, root: Path, threshold: float, sink: ButtonSink, observe: Observe,
@@ -129,7 +112,9 @@ class VmPadFollower:
     def follow(self, seen: SeatState) -> None:
         self._seen = seen
         self._learn_layouts(seen)
-        self.usbmon.follow(pads_in_vm(seen.vm, seen.host_usb, self._layouts), asyncio.get_running_loop())
+        self._radios = bluetooth_adapters(seen)
+        self.usbmon.follow(pads_in_vm(seen.vm, seen.host_usb, self._layouts, self._radios),
+                           asyncio.get_running_loop())
 
     def _learn_layouts(self, seen: SeatState) -> None:
         """Generic HID pads on the host: keep their report layout for when they go to the VM."""
@@ -147,10 +132,9 @@ class VmPadFollower:
         """The pads as `now` shows them (status's own look), without moving the reader: that
         follows switches only."""
         seen = now if now is not None else self._seen
-        in_vm = pads_in_vm(seen.vm, seen.host_usb, self._layouts) if seen is not None else []
+        in_vm = pads_in_vm(seen.vm, seen.host_usb, self._layouts, self._radios) if seen is not None else []
         host = host_rows(evdev, seen.host_usb if seen is not None else (), in_vm)
-        bluetooth = bluetooth_rows(self._sysfs, seen) if seen is not None else []
-        return host + self.usbmon.describe() + bluetooth
+        return host + self.usbmon.describe()
 
     def close(self) -> None:
         self.usbmon.close()

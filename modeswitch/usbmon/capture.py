@@ -12,10 +12,12 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from modeswitch.errors import CaptureError
+from modeswitch.usbmon.adapters import adapter_by_ids, adapter_by_shape, new_demux
 from modeswitch.usbmon.hid import BadDescriptor, HidLayout, parse_descriptor
 from modeswitch.usbmon.mapper import ReportMapper, guess_protocol, protocol_for
 from modeswitch.usbmon.monbin import HEADER_SIZE, BadRecord, MonRecord, parse_header
 from modeswitch.usbmon.reports import BadReport, Protocol
+from modeswitch.usbmon.wireless import Demux, WirelessPad
 
 LINKTYPE_USB_LINUX = 189  # 48-byte header (the legacy read(2) layout)
 LINKTYPE_USB_LINUX_MMAPPED = 220  # 64-byte header
@@ -42,6 +44,10 @@ class DeviceReport:
     changes: list[tuple[float, str, int]] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
     layout: HidLayout | None = None
+    device_class: int | None = None
+    adapter: str | None = None  # a wireless adapter: its pads, each with its own changes
+    pads: list[WirelessPad] = field(default_factory=list)
+    pad_changes: dict[str, list[tuple[float, str, int]]] = field(default_factory=dict)
 
 
 def read_capture(data: bytes, name: str = "capture") -> Iterator[tuple[float, MonRecord]]:
@@ -162,18 +168,25 @@ def _packet(kind: int, body: bytes, order: str, interfaces: list[tuple[int, floa
 
 def decode_capture(packets: Iterator[tuple[float, MonRecord]], threshold: float = 0.5) -> list[DeviceReport]:
     """Per device with IN traffic: protocol (from its device descriptor if the capture has it,
-    else from the reports' shape) and every button change."""
+    else from the reports' shape) and every button change; per wireless adapter, the same
+    for each pad behind it."""
     devices: dict[tuple[int, int], DeviceReport] = {}
     mappers: dict[tuple[int, int], ReportMapper] = {}
+    demuxes: dict[tuple[int, int], Demux] = {}
     last: dict[tuple[int, int], bytes] = {}
     asked: set[int] = set()  # URB ids of GET_DESCRIPTOR(Report) requests
     for when, record in packets:
         if record.event == "S" and record.transfer == 2 and record.setup[:2] == b"\x81\x06" \
                 and record.setup[3] == HID_REPORT_DESCRIPTOR:
             asked.add(record.id)
+        key = (record.busnum, record.devnum)
+        demux = demuxes.get(key) or _adapter(devices.get(key), record, threshold)
+        if demux is not None:
+            demuxes[key] = demux
+            _through_adapter(devices.setdefault(key, DeviceReport(*key)), demux, when, record)
+            continue
         if not record.is_in_completion or not record.data:
             continue
-        key = (record.busnum, record.devnum)
         device = devices.setdefault(key, DeviceReport(*key))
         if record.transfer == 2:
             _descriptor(device, record.data, record.id in asked)
@@ -192,7 +205,35 @@ def decode_capture(packets: Iterator[tuple[float, MonRecord]], threshold: float 
             device.changes += [(when, button, value) for button, value in mapper.feed(record.data)]
         except BadReport as exc:
             device.errors.append(f"{when:.6f}: {exc}")
-    return [devices[key] for key in sorted(devices) if devices[key].reports]
+    for key, demux in demuxes.items():
+        devices[key].pads = demux.pads()
+    return [devices[key] for key in sorted(devices) if devices[key].reports or devices[key].adapter]
+
+
+def _adapter(device: DeviceReport | None, record: MonRecord, threshold: float) -> Demux | None:
+    """A device is an adapter by its descriptor (ids, class) or by its traffic's shape."""
+    adapter, how = None, "frame shape"
+    if device is not None and device.vendor is not None and device.product is not None:
+        adapter, how = adapter_by_ids(device.vendor, device.product, device.device_class), "device descriptor"
+    if adapter is None and record.is_in_completion:
+        adapter, how = adapter_by_shape(record), "frame shape"
+    if adapter is None:
+        return None
+    if device is not None:
+        device.adapter, device.protocol, device.how = adapter.value, adapter.value, how
+    return new_demux(adapter, threshold)
+
+
+def _through_adapter(device: DeviceReport, demux: Demux, when: float, record: MonRecord) -> None:
+    if device.adapter is None:
+        device.adapter, device.protocol, device.how = demux.adapter.value, demux.adapter.value, "frame shape"
+    if record.is_in_completion and record.data:
+        device.reports += 1
+        device.sizes.add(len(record.data))
+    for pad, button, value in demux.feed(record):
+        device.pad_changes.setdefault(pad, []).append((when, button, value))
+        device.changes.append((when, button, value))
+    device.errors += [f"{when:.6f}: {note.message}" for note in demux.notes()]
 
 
 def _descriptor(device: DeviceReport, data: bytes, report_descriptor: bool) -> None:
@@ -203,6 +244,7 @@ def _descriptor(device: DeviceReport, data: bytes, report_descriptor: bool) -> N
             device.errors.append(f"report descriptor: {exc}")
     elif len(data) >= 12 and data[0] == 18 and data[1] == DEVICE_DESCRIPTOR:
         device.vendor, device.product = struct.unpack("<HH", data[8:12])
+        device.device_class = data[4]
 
 
 def _mapper(device: DeviceReport, report: bytes, previous: bytes | None, threshold: float) -> ReportMapper | None:

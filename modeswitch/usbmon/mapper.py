@@ -8,6 +8,7 @@ analog triggers turned into presses by the same threshold and hysteresis as the 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from typing import Protocol as Shape
 
 from modeswitch.buttons import HYSTERESIS, NOTHING, Change
 from modeswitch.usbmon.hid import HidLayout
@@ -32,13 +33,12 @@ KNOWN: dict[tuple[int, int], Protocol] = {
     (0x054C, 0x0BA0): Protocol.DUALSHOCK4,
     (0x054C, 0x0CE6): Protocol.DUALSENSE, (0x054C, 0x0DF2): Protocol.DUALSENSE,
     (0x057E, 0x2009): Protocol.SWITCH_PRO,
+    (0x054C, 0x0268): Protocol.DUALSHOCK3,
 }
 
 # Pads that are USB gamepads to the host but whose buttons usbmon cannot show: the reason.
-UNREADABLE: dict[tuple[int, int], str] = {
-    (0x045E, 0x02FE): "Xbox Wireless Adapter: GIP inside 802.11 frames is not decoded",
-    (0x045E, 0x02E6): "Xbox Wireless Adapter: GIP inside 802.11 frames is not decoded",
-}
+# (The Xbox Wireless Adapter was here until its frames were decoded: xbox_adapter.py.)
+UNREADABLE: dict[tuple[int, int], str] = {}
 
 
 def protocol_for(vendor: int, product: int) -> Protocol | None:
@@ -60,6 +60,8 @@ def guess_protocol(payload: bytes, previous: bytes | None = None) -> Protocol | 
         return Protocol.GIP
     if size >= 12 and payload[0] == 0x30:
         return Protocol.SWITCH_PRO
+    if size == 49 and payload[0] == 0x01 and payload[1] == 0x00:
+        return Protocol.DUALSHOCK3
     if size == 64 and payload[0] == 0x01 and previous is not None and len(previous) == 64:
         step = (payload[7] - previous[7]) & 0xFF
         if step == 1:
@@ -69,10 +71,19 @@ def guess_protocol(payload: bytes, previous: bytes | None = None) -> Protocol | 
     return None
 
 
+class Layout(Shape):
+    """Where a pad's buttons sit when no protocol table says it: a HID descriptor's layout
+    (hid.py) or a Bluetooth pad's report-id dispatch (bt_reports.py)."""
+
+    def decode(self, payload: bytes) -> Snapshot | None: ...
+
+    def key(self, payload: bytes) -> bytes: ...
+
+
 class ReportMapper:
     """Reports of one pad → (button, 1/0) changes. `feed` raises BadReport on a short report."""
 
-    def __init__(self, protocol: Protocol, threshold: float, layout: HidLayout | None = None) -> None:
+    def __init__(self, protocol: Protocol, threshold: float, layout: Layout | HidLayout | None = None) -> None:
         self.protocol = protocol
         self._decode: Decoder = layout.decode if layout is not None else DECODERS[protocol]
         self._keys: Callable[[bytes], bytes] = layout.key if layout is not None else KEY_BYTES[protocol]
@@ -106,7 +117,7 @@ class ReportMapper:
             self._guide = "BTN_MODE" in buttons
             buttons = (self._held - {"BTN_MODE"}) | ({"BTN_MODE"} if self._guide else set())
             return self._diff(buttons, self._pulled)
-        if self.protocol is Protocol.GIP and self._guide:
+        if self._guide:  # set only by a pad that sends Guide in a message of its own
             buttons.add("BTN_MODE")
         return self._diff(buttons, self._levels(snapshot.triggers))
 

@@ -15,11 +15,12 @@ HEADER = struct.Struct("<QBBBBHbbqiiII8siiII")
 HEADER_SIZE = HEADER.size  # 64
 LEN_CAP = struct.Struct("<I")  # at offset 36
 EVENT_BYTES = frozenset(b"SCE@")
-COMPLETE = ord("C")
+COMPLETE, SUBMIT = ord("C"), ord("S")
 
 # Largest data we accept in one record: usbmon caps a capture at the ring's chunk size, and
 # a pad's report is at most 64 bytes; anything huge is a desynchronised stream.
 MAX_CAPTURE = 1 << 20
+EINPROGRESS = 115
 
 
 class Event(StrEnum):
@@ -84,10 +85,13 @@ def _parse(buffer: bytes | bytearray, offset: int, data: bytes) -> tuple[MonReco
 
 def pack_record(
     *, busnum: int, devnum: int, data: bytes = b"", event: str = "C", endpoint: int = 0x81,
-    transfer: int = 1, ts: float = 0.0, status: int = 0, urb_id: int = 0, setup: bytes = b"\0" * 8,
+    transfer: int = 1, ts: float = 0.0, status: int | None = None, urb_id: int = 0, setup: bytes = b"\0" * 8,
     length: int | None = None,
 ) -> bytes:
-    """A record laid out as mon_bin.c writes it: what `tcpdump -i usbmonN` stores too."""
+    """A record laid out as mon_bin.c writes it: what `tcpdump -i usbmonN` stores too. A
+    submit's status is -EINPROGRESS there, a completion's 0 unless given."""
+    if status is None:
+        status = -EINPROGRESS if event == "S" else 0
     sec = int(ts)
     usec = int(round((ts - sec) * 1e6))
     flag_setup = 0 if event == "S" and transfer == 2 else ord("-")
@@ -101,8 +105,10 @@ def pack_record(
 class RecordStream:
     """Frames a byte stream (pipe, socket, file) into records; bytes may come in any pieces.
 
-    With `completions_only`, SUBMIT, error and filler events (half of a pad's traffic) are
-    skipped on two header bytes, before anything is built for them."""
+    With `completions_only`, error and filler events and the SUBMITs of IN transfers (half
+    of a pad's traffic) are skipped on two header bytes, before anything is built for them.
+    OUT submits that carry data stay: a Bluetooth adapter's outgoing ACL data holds the
+    host's half of the L2CAP handshake that says which channel is a pad's."""
 
     def __init__(self, completions_only: bool = False) -> None:
         self._buffer = bytearray()
@@ -120,7 +126,9 @@ class RecordStream:
                 _parse(buffer, start, b"")  # raises BadRecord saying what is wrong
             if end > size:
                 break
-            if not self._completions_only or (buffer[start + 8] == COMPLETE and buffer[start + 10] & DIR_IN):
+            kind = buffer[start + 8]  # IN: the completion has the data; OUT: the submit has
+            if not self._completions_only or (kind == COMPLETE if buffer[start + 10] & DIR_IN
+                                              else kind == SUBMIT and captured):
                 out.append(_parse(buffer, start, bytes(buffer[start + HEADER_SIZE:end]))[0])
             start = end
         if start:

@@ -143,8 +143,8 @@ MAPPER_CASES = [
     ("Z without a right stick is a stick", {ABS_Z: AxisRange(0, 255)},
      [(EV_ABS, ABS_Z, 255)], []),
     ("keys keep their names, autorepeat dropped", XPAD,
-     [(EV_KEY, 0x13A, 1), (EV_KEY, 0x13A, 2), (EV_KEY, 0x2C2, 1), (EV_KEY, 0xA7, 1)],
-     [("BTN_SELECT", 1), ("BTN_DPAD_UP", 1), ("KEY_0xa7", 1)]),
+     [(EV_KEY, 0x13A, 1), (EV_KEY, 0x13A, 2), (EV_KEY, 0x2C2, 1), (EV_KEY, 0xA7, 1), (EV_KEY, 0x2C4, 1)],
+     [("BTN_SELECT", 1), ("BTN_DPAD_UP", 1), ("KEY_RECORD", 1), ("KEY_0x2c4", 1)]),
 ]
 
 

@@ -140,6 +140,13 @@ def test_combo_buttons_accept_aliases_and_raw_names(tmp_path: Path) -> None:
     assert config.combos[0].action == "tv"
 
 
+@pytest.mark.parametrize("name", ["capture", "KEY_RECORD"])
+def test_combo_may_name_capture(tmp_path: Path, name: str) -> None:
+    """Switch Pro's Capture and the Xbox Series pad's Share: KEY_RECORD, as the kernel has it."""
+    path = write_tree(tmp_path, COMBOS.format(button=name, action="tv"), {"desk.yaml": DESK, "tv.yaml": TV})
+    assert load_config(path, required=True).combos[0].buttons == ("BTN_SELECT", "KEY_RECORD")
+
+
 def test_default_mode_not_defined(tmp_path: Path) -> None:
     error = config_error(tmp_path, "default_mode: couch\n")
     assert str(error) == (f"{tmp_path}/config.yaml:1:15: default_mode 'couch' is not a defined mode "

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from modeswitch.errors import CaptureError
+from modeswitch.sandbox import wireless_stand_in as ws
 from modeswitch.usbmon.capture import decode_capture, read_capture
 from modeswitch.usbmon.monbin import pack_record
 
@@ -177,3 +178,61 @@ def test_cli_prints_per_device_and_one_line_on_bad_files(tmp_path: Path) -> None
     result = subprocess.run([MODESWITCH, "pads", "--capture", str(bad)], capture_output=True, text=True)
     assert result.returncode == 1
     assert result.stderr.count("\n") == 1 and "cut short" in result.stderr and "Traceback" not in result.stderr
+
+
+def wireless_capture(descriptors: bool) -> list[tuple[float, bytes]]:
+    """An Xbox Wireless Adapter (bus 3 device 2) with two pads, and a Bluetooth adapter (bus 3
+    device 4) with a DualSense: each pad presses select then start; one adapter frame is cut
+    short. With `descriptors`, the capture holds both device descriptors (class 0xE0 for
+    Bluetooth); without, the adapters are told by their traffic's shape."""
+    one, two, ds = "7e:ed:80:00:00:01", "7e:ed:80:00:00:02", "e8:47:3a:00:00:02"
+    out: list[tuple[float, bytes]] = []
+    t = 1700000100.0
+    if descriptors:
+        bt = bytearray(device_descriptor(0x0A12, 0x0001))
+        bt[4] = 0xE0
+        out += [(t, pack_record(busnum=3, devnum=2, transfer=2, endpoint=0x80, data=device_descriptor(0x045E, 0x02FE))),
+                (t, pack_record(busnum=3, devnum=4, transfer=2, endpoint=0x80, data=bytes(bt)))]
+
+    def xbox(data: bytes) -> bytes:
+        return pack_record(busnum=3, devnum=2, transfer=3, endpoint=0x84, data=data, ts=t)
+
+    def bt_in(data: bytes, endpoint: int = 0x82, transfer: int = 3) -> bytes:
+        return pack_record(busnum=3, devnum=4, transfer=transfer, endpoint=endpoint, data=data, ts=t)
+
+    out += [(t, xbox(ws.association(one, 1) + ws.pad_data(one, 1, ws.gip_input(0x08)))),
+            (t, xbox(ws.pad_data(two, 2, ws.gip_input(0x04)))),
+            (t, xbox(ws.pad_data(one, 1, ws.gip_input(0x0C, seq=2))[:50])),
+            (t, bt_in(ws.acl(0x0C, ws.l2cap(0x0041, ws.hidp_input(ws.dualsense_bt(shoulders=0x10)))))),
+            (t, bt_in(ws.connection_complete(0x0D, ds), endpoint=0x81, transfer=1)),
+            (t, bt_in(ws.acl(0x0D, ws.l2cap(0x0042, ws.hidp_input(ws.dualsense_bt(shoulders=0x30)))))),
+            (t, xbox(ws.pad_data(one, 1, ws.gip_input(0x0C, seq=3))))]
+    return out
+
+
+@pytest.mark.parametrize("descriptors", [True, False], ids=["by descriptor", "by shape"])
+def test_adapters_are_decoded_per_pad(descriptors: bool) -> None:
+    devices = {(d.bus, d.device): d for d in decode_capture(read_capture(pcapng(wireless_capture(descriptors)), "t"))}
+    xbox, bt = devices[(3, 2)], devices[(3, 4)]
+    assert (xbox.adapter, xbox.how) == ("Xbox Wireless Adapter", "device descriptor" if descriptors else "frame shape")
+    assert (bt.adapter, bt.how) == ("Bluetooth", "device descriptor" if descriptors else "frame shape")
+    per_pad = {pad: [(b, v) for _t, b, v in changes] for pad, changes in xbox.pad_changes.items()}
+    assert per_pad == {"7e:ed:80:00:00:01": [("BTN_SELECT", 1), ("BTN_START", 1)],
+                       "7e:ed:80:00:00:02": [("BTN_START", 1)]}
+    assert len(xbox.errors) == 1 and "cut-short" in xbox.errors[0]
+    per_link = {pad: [(b, v) for _t, b, v in changes] for pad, changes in bt.pad_changes.items()}
+    assert per_link == {"link 0x000c": [("BTN_SELECT", 1)], "e8:47:3a:00:00:02": [("BTN_SELECT", 1), ("BTN_START", 1)]}
+
+
+def test_cli_prints_each_pad_behind_an_adapter(tmp_path: Path) -> None:
+    capture = tmp_path / "adapters.pcapng"
+    capture.write_bytes(pcapng(wireless_capture(descriptors=True)))
+    result = subprocess.run([MODESWITCH, "pads", "--capture", str(capture)], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert ("bus 3 device 2 045e:02fe: Xbox Wireless Adapter (from the device descriptor), 4 transfer(s), "
+            "2 pad(s) behind it") in out
+    assert "  pad 7e:ed:80:00:00:01: gip (WCID 1; found by association), 2 report(s), 2 button change(s)" in out
+    assert "  pad e8:47:3a:00:00:02: dualsense (ACL handle 0x000d, CID 0x0042; found by report shape)" in out
+    assert "    " in out and "press  start (BTN_START)" in out
+    assert "  at 1700000100.000000: skipped a cut-short adapter frame" in out

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 
+from modeswitch.usbmon.bt_reports import BtHidLayout
 from modeswitch.usbmon.mapper import ReportMapper, guess_protocol, protocol_for
 from modeswitch.usbmon.reports import BadReport, Protocol
 
@@ -44,6 +45,14 @@ def dualsense(face: int = 0x08, shoulders: int = 0, ps: int = 0, l2: int = 0, r2
 def switch(b3: int = 0, b4: int = 0, b5: int = 0, timer: int = 0) -> bytes:
     report = bytearray(64)
     report[0:6] = bytes([0x30, timer, 0x91, b3, b4, b5])
+    return bytes(report)
+
+
+def ds3(b2: int = 0, b3: int = 0, b4: int = 0, stick: int = 0x80) -> bytes:
+    """hid-sony's DualShock 3 report 0x01: 49 bytes, buttons in bytes 2..4, sticks from 6."""
+    report = bytearray(49)
+    report[0], report[2], report[3], report[4] = 0x01, b2, b3, b4
+    report[6:10] = bytes([stick, 0x80, 0x80, 0x80])
     return bytes(report)
 
 
@@ -93,6 +102,13 @@ CASES = [
      [[("BTN_EAST", P), ("BTN_SOUTH", P), ("BTN_TL2", P), ("BTN_TR2", P)]]),
     ("Switch Pro home, d-pad", Protocol.SWITCH_PRO, [switch(b4=0x10, b5=0x02 | 0x08)],
      [[("BTN_DPAD_LEFT", P), ("BTN_DPAD_UP", P), ("BTN_MODE", P)]]),
+    ("Switch Pro capture is KEY_RECORD", Protocol.SWITCH_PRO, [switch(b4=0x20), switch(b4=0)],
+     [[("KEY_RECORD", P)], [("KEY_RECORD", R)]]),
+    ("DualShock 3 select+start", Protocol.DUALSHOCK3, [ds3(0x01), ds3(0x09, stick=3)],
+     [[("BTN_SELECT", P)], [("BTN_START", P)]]),
+    ("DualShock 3 face buttons by position, PS, L2 digital", Protocol.DUALSHOCK3, [ds3(0, 0xF1, 0x01)],
+     [[("BTN_EAST", P), ("BTN_MODE", P), ("BTN_NORTH", P), ("BTN_SOUTH", P), ("BTN_TL2", P), ("BTN_WEST", P)]]),
+    ("DualShock 3 d-pad", Protocol.DUALSHOCK3, [ds3(0x30)], [[("BTN_DPAD_RIGHT", P), ("BTN_DPAD_UP", P)]]),
     ("Switch Pro subcommand reply is ignored", Protocol.SWITCH_PRO, [bytes([0x81, 0x01, 0x00, 0x03])], [[]]),
 ]
 
@@ -115,6 +131,7 @@ SHORT = [
     (Protocol.DUALSHOCK4, bytes([0x01, 0x80, 0x80])),
     (Protocol.DUALSENSE, bytes([0x01]) + bytes(8)),
     (Protocol.SWITCH_PRO, bytes([0x30, 0x00, 0x91, 0x08])),
+    (Protocol.DUALSHOCK3, bytes([0x01, 0x00, 0x01])),
 ]
 
 
@@ -144,6 +161,7 @@ GUESSES = [
     ("360 wireless", [x360w()], Protocol.XBOX360_WIRELESS),
     ("GIP", [gip()], Protocol.GIP),
     ("Switch Pro", [switch()], Protocol.SWITCH_PRO),
+    ("DualShock 3", [ds3()], Protocol.DUALSHOCK3),
     ("DualSense counts by one", [dualsense(seq=7), dualsense(seq=8)], Protocol.DUALSENSE),
     ("DualShock 4 counts by four", [ds4(counter=7), ds4(counter=8)], Protocol.DUALSHOCK4),
     ("one PlayStation report is not enough", [ds4(counter=7)], None),
@@ -161,4 +179,31 @@ def test_known_ids() -> None:
     assert protocol_for(0x045E, 0x028E) is Protocol.XBOX360
     assert protocol_for(0x054C, 0x0CE6) is Protocol.DUALSENSE
     assert protocol_for(0x057E, 0x2009) is Protocol.SWITCH_PRO
+    assert protocol_for(0x054C, 0x0268) is Protocol.DUALSHOCK3
     assert protocol_for(0x1234, 0x5678) is None
+
+
+def xbox_classic(size: int, a: int = 0, b: int = 0, c: int = 0, hat: int = 0) -> bytes:
+    """SDL's Xbox Bluetooth report with its id: 16 bytes (firmware 3.x) or 17 (4.8)."""
+    report = bytearray(size)
+    report[0], report[13], report[14], report[15] = 0x01, hat, a, b
+    if size == 17:
+        report[16] = c
+    return bytes(report)
+
+
+XBOX_CLASSIC = [
+    ("firmware 3.x: consecutive bits, guide alone", [xbox_classic(16, a=0x40 | 0x80), bytes([0x02, 0x01]),
+                                                     xbox_classic(16, a=0x40)],
+     [[("BTN_SELECT", P), ("BTN_START", P)], [("BTN_MODE", P)], [("BTN_START", R)]]),
+    ("firmware 4.8: menu in byte 15, view in byte 16", [xbox_classic(17, b=0x08), xbox_classic(17, b=0x08, c=0x01)],
+     [[("BTN_START", P)], [("BTN_SELECT", P)]]),
+    ("hat 8 is up-left; X is west", [xbox_classic(17, a=0x08, hat=8)],
+     [[("BTN_DPAD_LEFT", P), ("BTN_DPAD_UP", P), ("BTN_WEST", P)]]),
+]
+
+
+@pytest.mark.parametrize(("name", "reports", "expected"), XBOX_CLASSIC, ids=[c[0] for c in XBOX_CLASSIC])
+def test_xbox_classic_bluetooth_reports(name: str, reports: list[bytes], expected: list[list[tuple[str, int]]]) -> None:
+    mapper = ReportMapper(Protocol.BT_HID, 0.5, BtHidLayout())
+    assert [sorted(mapper.feed(report)) for report in reports] == [sorted(e) for e in expected]

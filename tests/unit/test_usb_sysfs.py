@@ -78,3 +78,16 @@ def test_garbage_attributes_are_skipped(tmp_path: Path) -> None:
     (bad / "idVendor").write_text("zzzz\n")
     (bad / "idProduct").write_text("0001\n")
     assert SysfsUsbInventory(tmp_path).scan() == ()
+
+
+@pytest.mark.parametrize(("device_class", "interface", "kind"), [
+    ("e0", (0xE0, 0x01, 0x01), "bluetooth"),  # Intel AX2xx: class on the device and its interfaces
+    ("00", (0xE0, 0x01, 0x01), "bluetooth"),  # class only on the interface
+    ("00", (0x08, 0x06, 0x50), None),  # a USB stick
+])
+def test_a_bluetooth_adapter_is_told_by_its_usb_class(tmp_path: Path, device_class: str,
+                                                      interface: tuple[int, int, int], kind: str | None) -> None:
+    write_usb_tree(tmp_path, [FakeUsbDevice(0x8087, 0x0029, 1, 4, "4", "Bluetooth", interface=interface)])
+    (tmp_path / "1-4" / "bDeviceClass").write_text(device_class + "\n")
+    (found,) = SysfsUsbInventory(tmp_path).scan()
+    assert found.kind == kind

@@ -15,9 +15,11 @@ from typing import Any
 
 import pytest
 
+from modeswitch.sandbox.wireless_stand_in import association, gip_input, pad_data
 from modeswitch.triggers.usbmon_reader import FIX_ACCESS, FIX_MODULE, UsbmonPads, VmPad, _open_problem
 from modeswitch.triggers.usbmon_sources import NodeSource, SourceGone, StreamSource, open_source
 from modeswitch.usbmon.monbin import HEADER_SIZE, BadRecord, RecordStream, pack_record, parse_header
+from modeswitch.usbmon.wireless import Adapter
 
 PAD = VmPad(bus=1, device=10, vendor=0x045E, product=0x028E, name="pad one")
 OTHER = VmPad(bus=1, device=11, vendor=0x045E, product=0x028E, name="pad two")
@@ -215,17 +217,35 @@ async def test_unknown_pad_is_recognised_from_its_reports(tmp_path: Path) -> Non
         os.close(writer)
 
 
-def test_wireless_adapter_is_not_readable_with_reason(tmp_path: Path) -> None:
-    loop = asyncio.new_event_loop()
+@on_loop
+async def test_pads_behind_an_xbox_adapter_are_pads_of_their_own(tmp_path: Path,
+                                                                caplog: pytest.LogCaptureFixture) -> None:
+    """Frames of two pads on the adapter's bulk-IN endpoint: each pad keyed by its MAC; a
+    cut-short frame is one log line; the adapter leaving the VM lets go of what was held."""
+    fifo = make_fifo(tmp_path, 1)
+    seen = Collector()
+    pads = UsbmonPads(tmp_path, 0.5, seen)
+    adapter = VmPad(1, 9, 0x045E, 0x02FE, "Xbox Wireless Adapter", adapter=Adapter.XBOX)
+    pads.follow([adapter], asyncio.get_running_loop())
+    assert pads.describe()[0]["name"] == "pads behind Xbox Wireless Adapter"
+    writer = os.open(fifo, os.O_WRONLY)
+    one, two = "7e:ed:80:00:00:01", "7e:ed:80:00:00:02"
+    transfer = association(one, 1) + pad_data(one, 1, gip_input(0x08)) + pad_data(two, 2, gip_input(0x04))
     try:
-        make_fifo(tmp_path, 1)
-        pads = UsbmonPads(tmp_path, 0.5, Collector())
-        pads.follow([VmPad(1, 9, 0x045E, 0x02FE)], loop)
-        row = pads.describe()[0]
-        assert row["source"] == "not readable" and "802.11" in str(row["reason"])
-        pads.close()
+        os.write(writer, pack_record(busnum=1, devnum=9, event="S", endpoint=0x84, transfer=3, length=0x8400)
+                 + pack_record(busnum=1, devnum=9, endpoint=0x84, transfer=3, data=transfer)
+                 + pack_record(busnum=1, devnum=9, endpoint=0x84, transfer=3, data=pad_data(two, 2, gip_input())[:30]))
+        await until(lambda: len(seen.changes) >= 2 and "cut-short" in caplog.text)
+        assert seen.changes == [(f"usb:1.9/{one}", "BTN_SELECT", 1), (f"usb:1.9/{two}", "BTN_START", 1)]
+        rows = pads.describe()
+        assert [(r["name"], r["source"], r["protocol"], r["adapter"]) for r in rows] == [
+            (f"pad {one}", "usbmon (in VM, via Xbox Wireless Adapter)", "gip", "Xbox Wireless Adapter"),
+            (f"pad {two}", "usbmon (in VM, via Xbox Wireless Adapter)", "gip", "Xbox Wireless Adapter")]
+        pads.follow([], asyncio.get_running_loop())
+        assert sorted(seen.changes[2:]) == [(f"usb:1.9/{one}", "BTN_SELECT", 0), (f"usb:1.9/{two}", "BTN_START", 0)]
     finally:
-        loop.close()
+        pads.close()
+        os.close(writer)
 
 
 def test_sources_by_node_type(tmp_path: Path) -> None:

@@ -12,6 +12,15 @@ from modeswitch.cli.render import print_status
 from modeswitch.model import SeatState
 from modeswitch.parts.usb.spec import UsbDevice
 from modeswitch.parts.vm.spec import AttachedUsb, VmObservation
+from modeswitch.sandbox.wireless_stand_in import (
+    acl,
+    conn_request,
+    conn_response,
+    connection_complete,
+    dualshock4_bt,
+    hidp_input,
+    l2cap,
+)
 from modeswitch.triggers.vmpads import VmPadFollower, describe_pads, host_rows, pads_in_vm
 from modeswitch.usbmon.monbin import pack_record
 
@@ -124,28 +133,53 @@ def test_a_generic_hid_pad_is_read_by_the_layout_learnt_on_the_host(tmp_path: Pa
     assert changes == [("usb:3.5", "BTN_DPAD_UP", 1)]
 
 
-def test_a_bluetooth_adapter_in_the_vm_is_said_to_hide_its_pads(tmp_path: Path) -> None:
-    sysfs = tmp_path / "sys"
-    (sysfs / "1-4").mkdir(parents=True)
-    (sysfs / "1-4" / "bDeviceClass").write_text("e0\n")
-    (sysfs / "1-5:1.0").mkdir(parents=True)
-    (sysfs / "1-5:1.0" / "bInterfaceClass").write_text("08\n")  # a USB stick: nothing to say
-    adapter = UsbDevice(0x8087, 0x0029, 1, 4, "1-4", name="Intel Bluetooth", kind=None)
+def test_pads_paired_with_a_bluetooth_adapter_in_the_vm_are_read(tmp_path: Path, capsys) -> None:
+    """A Bluetooth adapter (the inventory's verdict, from its USB class) in the VM: its HCI
+    traffic on usbmon is read, incoming ACL on bulk IN and the host's half of the L2CAP
+    handshake on bulk OUT. A USB stick next to it is nothing to say."""
+    sysfs, dev = tmp_path / "sys", tmp_path / "dev"
+    dev.mkdir()
+    os.mkfifo(dev / "usbmon1")
+    adapter = UsbDevice(0x8087, 0x0029, 1, 4, "1-4", name="Intel Bluetooth", kind="bluetooth")
     stick = UsbDevice(0x0781, 0x5581, 1, 5, "1-5", name="USB stick", kind=None)
     seen = SeatState(vm=VmObservation("w", True, "running", usb=(held(0x8087, 0x0029, 1, 4),
                                                                    held(0x0781, 0x5581, 1, 5))),
                      usb=(adapter, stick))
+    ds4 = "a4:ae:12:00:00:01"
+    stream = b"".join([
+        pack_record(busnum=1, devnum=4, endpoint=0x81, data=connection_complete(0x0B, ds4)),
+        pack_record(busnum=1, devnum=4, endpoint=0x82, transfer=3, data=acl(0x0B, conn_request(3, 0x13, 0x0070))),
+        pack_record(busnum=1, devnum=4, event="S", endpoint=0x02, transfer=3,
+                    data=acl(0x0B, conn_response(3, 0x0041, 0x0070))),
+        pack_record(busnum=1, devnum=4, event="S", endpoint=0x82, transfer=3, length=1021),  # IN submit: no data
+        pack_record(busnum=1, devnum=4, endpoint=0x82, transfer=3,
+                    data=acl(0x0B, l2cap(0x0041, hidp_input(dualshock4_bt(shoulders=0x10))))),
+    ])
+    changes: list[tuple[str, str, int]] = []
 
     async def scenario() -> list[dict[str, object]]:
         async def observe() -> SeatState:
             return seen
 
-        follower = VmPadFollower.build(tmp_path, 0.5, lambda *_: None, observe, sysfs=sysfs)
+        follower = VmPadFollower.build(dev, 0.5, lambda key, _label, b, v: changes.append((key, b, v)), observe,
+                                       sysfs=sysfs)
         await follower.refresh()
+        writer = os.open(dev / "usbmon1", os.O_WRONLY | os.O_NONBLOCK)
+        os.write(writer, stream)
+        for _ in range(500):
+            if changes:
+                break
+            await asyncio.sleep(0.01)
         rows = follower.describe([])
         follower.close()
+        os.close(writer)
         return rows
 
     rows = asyncio.run(scenario())
-    assert [(r["name"], r["source"]) for r in rows] == [("pads paired with Intel Bluetooth", "not readable")]
-    assert "Bluetooth adapter in the VM" in str(rows[0]["reason"])
+    assert changes == [(f"usb:1.4/{ds4}", "BTN_SELECT", 1)]
+    assert [(r["name"], r["source"], r["protocol"], r["adapter"]) for r in rows] == [
+        (f"pad {ds4}", "usbmon (in VM, via Bluetooth)", "dualshock4", "Intel Bluetooth")]
+    print_status({"mode": "tv", "phase": "idle", "pads": rows})
+    out = capsys.readouterr().out
+    assert f"pad:     pad {ds4} (8087:0029) usb 1.4: usbmon (in VM, via Bluetooth), dualshock4" in out
+    assert "behind Intel Bluetooth; ACL handle 0x000b, CID 0x0041, found by the L2CAP connection" in out

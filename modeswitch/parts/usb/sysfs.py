@@ -13,6 +13,8 @@ from pathlib import Path
 from modeswitch.parts.usb.spec import UsbDevice
 
 GAMEPAD = "gamepad"
+BLUETOOTH = "bluetooth"  # an adapter: pads paired with it are read behind it (usbmon/bt_pads.py)
+WIRELESS_CONTROLLER = 0xE0  # USB class of Bluetooth adapters, on the device or an interface
 
 # (bInterfaceClass, bInterfaceSubClass, bInterfaceProtocol) that only game controllers use.
 # These are the ones the kernel's xpad driver binds by interface, so they are stable facts.
@@ -81,6 +83,11 @@ def is_gamepad(vendor: int, product: int, interfaces: Iterable[Path]) -> bool:
     return False
 
 
+def is_bluetooth(device_dir: Path, interfaces: Iterable[Path]) -> bool:
+    classes = [_hex(device_dir / "bDeviceClass")] + [_hex(i / "bInterfaceClass") for i in interfaces]
+    return WIRELESS_CONTROLLER in classes
+
+
 def read_device(device_dir: Path) -> UsbDevice | None:
     """One sysfs USB device directory → UsbDevice; None for interfaces and root hubs."""
     vendor, product = _hex(device_dir / "idVendor"), _hex(device_dir / "idProduct")
@@ -92,7 +99,9 @@ def read_device(device_dir: Path) -> UsbDevice | None:
         bus, device = int(busnum), int(devnum)
     except ValueError:
         return None
-    kind = GAMEPAD if is_gamepad(vendor, product, _interfaces(device_dir)) else None
+    interfaces = _interfaces(device_dir)
+    kind = GAMEPAD if is_gamepad(vendor, product, interfaces) else \
+        BLUETOOTH if is_bluetooth(device_dir, interfaces) else None
     return UsbDevice(vendor=vendor, product=product, bus=bus, device=device,
                      port=f"{bus}-{devpath}", serial=_read(device_dir / "serial") or None,
                      name=_read(device_dir / "product") or "", kind=kind)
