@@ -10,10 +10,14 @@ import json
 import os
 import socket
 from enum import StrEnum
-from pathlib import Path
-from typing import Any
 
 from modeswitch.errors import DaemonUnreachable, NoReply, NotYourDaemon, ProtocolError
+
+TYPE_CHECKING = False  # typing itself is a few ms the thin client does without
+if TYPE_CHECKING:
+    from typing import Any
+
+    Location = str | os.PathLike[str]
 
 VERSION = 1
 MAX_MESSAGE = 64 * 1024  # a request is a few dozen bytes; anything near this is garbage
@@ -60,7 +64,7 @@ def ok_reply(result: Any) -> dict[str, Any]:
     return {"ok": True, "result": result}
 
 
-def call(path: Path, verb: Verb, timeout: float = 120.0, **fields: Any) -> dict[str, Any]:
+def call(path: Location, verb: Verb, timeout: float = 120.0, **fields: Any) -> dict[str, Any]:
     """Send one request and wait for its reply (blocking; the CLI needs nothing more)."""
     with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
         sock.settimeout(timeout)
@@ -86,31 +90,38 @@ def call(path: Path, verb: Verb, timeout: float = 120.0, **fields: Any) -> dict[
     return decoded
 
 
-def present(path: Path) -> bool:
+def present(path: Location) -> bool:
     """Whether a control socket exists at `path`; a path this user may not even look at is
     another user's, which is an answer of its own (NotYourDaemon), not a reason to go it alone."""
     try:
-        return path.exists()
+        os.stat(path)
     except PermissionError:
         raise not_yours(path) from None
+    except OSError:
+        return False
+    return True
 
 
-def not_yours(path: Path, detail: str | None = None) -> NotYourDaemon:
+def not_yours(path: Location, detail: str | None = None) -> NotYourDaemon:
     owner = _owner(path)
     whose = f" (it belongs to uid {owner})" if owner is not None else ""
     return NotYourDaemon(f"the daemon at {path} is not yours{whose}" + (f": {detail}" if detail else ""),
                          "run modeswitch as that user, or point XDG_RUNTIME_DIR at your own runtime dir")
 
 
-def _owner(path: Path) -> int | None:
+def _owner(path: Location) -> int | None:
     """The uid of the nearest part of `path` this user can stat that is not this user's."""
-    for part in (path, *path.parents):
+    part = os.path.abspath(path)
+    while True:
         try:
             uid = os.stat(part).st_uid
         except OSError:
+            parent = os.path.dirname(part)
+            if parent == part:
+                return None
+            part = parent
             continue
         return uid if uid != os.getuid() else None
-    return None
 
 
 def _read_line(sock: socket.socket) -> bytes:

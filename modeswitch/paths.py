@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from modeswitch.runtime_dir import runtime_dir
+
 
 def xdg_dir(variable: str, fallback: str) -> Path:
     value = os.environ.get(variable)
@@ -16,7 +18,8 @@ def default_config_path() -> Path:
 
 
 class Paths:
-    """Plain class, not a dataclass: this module is on the CLI's fast path."""
+    """The seat's files on the daemon's and the in-process path (the thin client needs only
+    the socket: runtime_dir.py)."""
 
     def __init__(self, runtime: Path, state: Path) -> None:
         self.runtime = runtime  # control socket, viewer pid file, in-process lock
@@ -24,9 +27,7 @@ class Paths:
 
     @staticmethod
     def from_environment() -> Paths:
-        runtime_root = os.environ.get("XDG_RUNTIME_DIR")
-        runtime = Path(runtime_root) / "modeswitch" if runtime_root else Path(f"/tmp/modeswitch-{os.getuid()}")
-        return Paths(runtime=runtime, state=xdg_dir("XDG_STATE_HOME", ".local/state") / "modeswitch")
+        return Paths(runtime=Path(runtime_dir()), state=xdg_dir("XDG_STATE_HOME", ".local/state") / "modeswitch")
 
     @property
     def socket(self) -> Path:

@@ -6,8 +6,11 @@ from __future__ import annotations
 
 import argparse
 import shlex
+import sys
 from dataclasses import dataclass
 from pathlib import Path
+
+from modeswitch.errors import ModeswitchError
 
 SHELLS = ("bash", "zsh", "fish")
 
@@ -207,3 +210,16 @@ function __modeswitch_modes
     and set config --config $tokens[(math $i + 1)]
     modeswitch $config completion --list-modes 2>/dev/null
 end"""
+
+
+def command(args: argparse.Namespace) -> int:
+    """`modeswitch completion SHELL`, and `--list-modes` for the scripts at completion time."""
+    from modeswitch.cli.main import build_parser  # the scripts are made from the parser itself
+
+    if args.list_modes:
+        sys.stdout.write("".join(f"{name}\n" for name in list_modes(args.config)))
+        return 0
+    if args.shell is None:
+        raise ModeswitchError("which shell?", "modeswitch completion bash (or zsh, fish)")
+    sys.stdout.write(script(args.shell, build_parser()))
+    return 0

@@ -3,6 +3,7 @@ bars (waybar, polybar: --json gives one JSON object per line) and scripts."""
 
 from __future__ import annotations
 
+import argparse
 import json
 import socket
 import sys
@@ -13,6 +14,7 @@ from typing import Any, TextIO
 
 from modeswitch import ipc
 from modeswitch.errors import DaemonUnreachable, ModeswitchError
+from modeswitch.paths import Paths
 
 
 def subscribe(path: Path) -> Iterator[dict[str, Any]]:
@@ -88,3 +90,8 @@ def follow(path: Path, as_json: bool, out: TextIO = sys.stdout) -> int:
         out.flush()
     print("modeswitch: the daemon stopped", file=sys.stderr)
     return 3
+
+
+def command(args: argparse.Namespace) -> int:
+    """`modeswitch events [--json]`."""
+    return follow(Paths.from_environment().socket, args.json)

@@ -106,3 +106,8 @@ def run_init(args: argparse.Namespace, found: Discovery, answers: TextIO, out: T
     stream = sys.stderr if args.json else out
     stream.write("\n".join(report) + "\nnext: 'modeswitch check', then 'modeswitch doctor'\n")
     return 0
+
+
+def command(args: argparse.Namespace) -> int:
+    """`modeswitch init`: look at this machine, propose, ask on a terminal, write."""
+    return main(args, Roots.from_environment())

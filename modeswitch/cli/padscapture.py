@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 from pathlib import Path
 
 from modeswitch.buttons import CANONICAL
@@ -66,3 +67,9 @@ def _change_lines(changes: list[tuple[float, str, int]], start: float, indent: s
         name = FRIENDLY.get(button, button)
         lines.append(f"{indent}{when:.6f} (+{when - start:.3f}s)  {'press' if value else 'release'}  {name} ({button})")
     return lines
+
+
+def command(args: argparse.Namespace) -> int:
+    """`modeswitch pads --capture FILE`."""
+    print("\n".join(capture_lines(Path(args.capture))))
+    return 0

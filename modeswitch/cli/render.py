@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Mapping
-from typing import Any
 
 from modeswitch.cli.render_screens import print_screens
 from modeswitch.core.outcome import Outcome, Result
+
+TYPE_CHECKING = False  # the thin client renders through this module: no typing import
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+    from typing import Any
 
 
 def _print_notes(record: Mapping[str, Any]) -> None:

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
+TYPE_CHECKING = False  # the thin client renders through this module: no typing import
+if TYPE_CHECKING:
+    from typing import Any
+
 
 _POWER = {"on": "on", "standby": "standby", "to_on": "waking up", "to_standby": "going to standby"}
 

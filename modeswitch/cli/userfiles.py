@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import argparse
 import grp
 import os
 import subprocess
+import sys
 from pathlib import Path
 
 from modeswitch.errors import ModeswitchError
+from modeswitch.paths import xdg_dir
 from modeswitch.shipped import RULES_NAME, USBMON_CONF, rules_path
 from modeswitch.triggers.usbmon_reader import USBMON_GROUP  # the group the rules give /dev/usbmon* to
 
@@ -77,3 +80,18 @@ def install_unit(executable: Path, config_home: Path) -> str:
     target.parent.mkdir(parents=True, exist_ok=True)
     target.write_text(systemd_unit(executable), encoding="utf-8")
     return f"wrote {target}\nnow: systemctl --user daemon-reload && systemctl --user enable --now modeswitch\n"
+
+
+def rules_command(args: argparse.Namespace) -> int:
+    """`modeswitch udev-rules [--install]`."""
+    print(udev_rules(install=args.install), end="")
+    return 0
+
+
+def unit_command(args: argparse.Namespace) -> int:
+    """`modeswitch systemd-unit [--install]`: the unit runs the command this process was started as."""
+    executable = Path(sys.argv[0]).resolve()
+    text = install_unit(executable, xdg_dir("XDG_CONFIG_HOME", ".config")) if args.install \
+        else systemd_unit(executable)
+    print(text, end="")
+    return 0

@@ -7,9 +7,12 @@ changed", "failed and rolled back" and "replaced by a later request" without par
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from enum import IntEnum, StrEnum
-from typing import Any
+
+TYPE_CHECKING = False  # the thin client renders through this module: no typing import
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+    from typing import Any
 
 
 class ExitCode(IntEnum):

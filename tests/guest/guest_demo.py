@@ -8,7 +8,7 @@ import sys
 
 
 def test_demo_prints_the_pads_the_guest_kernel_sees() -> None:
-    done = subprocess.run([sys.executable, "-m", "modeswitch.cli.main", "demo"], capture_output=True,
+    done = subprocess.run([sys.executable, "-m", "modeswitch", "demo"], capture_output=True,
                           text=True, timeout=600, check=False)
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     seen = re.findall(r"guest   sees (\d+) USB device", done.stdout)

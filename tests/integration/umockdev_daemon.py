@@ -47,7 +47,7 @@ def write_config(workdir: Path) -> Path:
 
 class Cli:
     def __init__(self, config: Path, env: dict[str, str]) -> None:
-        self.argv = [sys.executable, "-m", "modeswitch.cli.main", "--config", str(config)]
+        self.argv = [sys.executable, "-m", "modeswitch", "--config", str(config)]
         self.env = env
 
     def json(self, *args: str) -> Any:
