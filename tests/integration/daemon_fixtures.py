@@ -17,11 +17,12 @@ import socket
 import subprocess
 import sys
 import tempfile
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from support.waiting import wait_for
 
 MODESWITCH = str(Path(sys.executable).with_name("modeswitch"))
 PR_SET_CHILD_SUBREAPER = 36
@@ -47,13 +48,6 @@ hooks:
 """
 
 
-def wait_for(check: Callable[[], bool], what: str, limit: float = 20.0) -> None:
-    """Poll a condition the system reaches by itself; the limit only stops a hung test."""
-    deadline = time.monotonic() + limit
-    while not check():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"gave up waiting for {what}")
-        time.sleep(0.02)
 
 
 def proc_state(pid: int) -> str | None:

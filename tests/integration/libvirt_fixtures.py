@@ -1,26 +1,24 @@
 """Shared pieces for the libvirt tests: one asyncio loop per process, an embedded VM per
 module, step builders, an event recorder, recorded key states, and a private libvirtd.
 
-libvirt accepts one event-loop implementation per process for good, so every libvirt test
-runs its coroutines on the same asyncio loop (`run`), never through asyncio.run().
+The loop and the embedded root every libvirt test shares are tests/support/loop.py.
 """
 
 from __future__ import annotations
 
 import asyncio
-import atexit
-import functools
 import os
 import shutil
 import subprocess
 import tempfile
 import time
-from collections.abc import Coroutine, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
 import libvirt
 import pytest
+from support.loop import run, shared_root
 
 from modeswitch.model import Step, StepKind
 from modeswitch.parts.usb.spec import UsbDevice
@@ -34,22 +32,8 @@ PADS = 4  # the module VM's host has four stand-in pads ...
 USB_PORTS = 3  # ... and its xHCI controller three free ports: the fourth attach is refused
 
 
-@functools.cache
-def shared_loop() -> asyncio.AbstractEventLoop:
-    return asyncio.new_event_loop()
 
 
-def run(coro: Coroutine[Any, Any, T]) -> T:
-    return shared_loop().run_until_complete(coro)
-
-
-@functools.cache
-def shared_root() -> Path:
-    """libvirt binds its embedded driver to the first root a process opens, for good: every
-    embedded VM of this test process lives in this one root (removed when the process ends)."""
-    root = Path(tempfile.mkdtemp(prefix="msw-embed-"))
-    atexit.register(shutil.rmtree, root, True)
-    return root
 
 
 @pytest.fixture(scope="module")

@@ -11,7 +11,8 @@ import signal
 import socket
 
 from crash_fixtures import alive, end_tree, kill_and_reap, read_pid, read_pids, tree_processes
-from daemon_fixtures import make_tree, subreaper, wait_for
+from daemon_fixtures import make_tree, subreaper
+from support.waiting import wait_for
 
 DESK = """\
 looking_glass: {{run: true, argv: [sleep, "1002"]}}

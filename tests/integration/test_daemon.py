@@ -13,19 +13,10 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from daemon_fixtures import (
-    Tree,
-    make_tree,
-    proc_state,
-    reap,
-    request,
-    send_raw,
-    subreaper,
-    tree_with_daemon,
-    wait_for,
-)
+from daemon_fixtures import Tree, make_tree, proc_state, reap, request, send_raw, subreaper, tree_with_daemon
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from support.waiting import wait_for
 
 OTHER_USER = "modeswitch-test"
 

@@ -4,7 +4,6 @@ rule 5 of the architecture: state is read back, not remembered)."""
 
 from __future__ import annotations
 
-from daemon_fixtures import wait_for
 from reconcile_fixtures import (
     DESK,
     DESK_AUDIO_ONLY,
@@ -21,6 +20,7 @@ from reconcile_fixtures import (
     status,
     unload_sink,
 )
+from support.waiting import wait_for
 
 
 def test_a_stream_started_on_the_desk_sink_in_tv_mode_is_moved_to_hdmi() -> None:

@@ -10,7 +10,8 @@ import signal
 import subprocess
 from pathlib import Path
 
-from daemon_fixtures import MODESWITCH, make_tree, proc_state, reap, subreaper, wait_for
+from daemon_fixtures import MODESWITCH, make_tree, proc_state, reap, subreaper
+from support.waiting import wait_for
 
 DESK = """\
 looking_glass: {{run: true, argv: [sleep, "1000"]}}

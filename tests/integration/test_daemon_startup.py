@@ -12,7 +12,8 @@ import shutil
 import subprocess
 from pathlib import Path
 
-from daemon_fixtures import MODESWITCH, make_tree, request, wait_for
+from daemon_fixtures import MODESWITCH, make_tree, request
+from support.waiting import wait_for
 
 from modeswitch.sandbox.embedded_vm import QEMU_CONF, domain_xml
 

@@ -13,8 +13,9 @@ from pathlib import Path
 
 import libvirt
 import pytest
-from daemon_fixtures import MODESWITCH, Tree, make_tree, proc_state, subreaper, wait_for
+from daemon_fixtures import MODESWITCH, Tree, make_tree, proc_state, subreaper
 from libvirt_fixtures import PrivateLibvirtd
+from support.waiting import wait_for
 
 from modeswitch.core.history import HistoryLog
 

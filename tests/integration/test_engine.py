@@ -10,14 +10,14 @@ import logging
 import os
 import signal
 import sys
-import time
-from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import replace
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TypeVar
 
 import pytest
 from daemon_fixtures import proc_state
+from support.loop import run
+from support.waiting import until
 
 from modeswitch.config.loader import Config
 from modeswitch.core.history import HistoryLog
@@ -39,17 +39,8 @@ IGNORES_TERM = (
 )
 
 
-def run(coroutine: Coroutine[Any, Any, T]) -> T:
-    return asyncio.run(coroutine)
 
 
-async def eventually(check: Callable[[], Awaitable[bool]], what: str, limit: float = 15.0) -> None:
-    """Wait for a condition the code reaches by itself; the limit only stops a hung test."""
-    deadline = time.monotonic() + limit
-    while not await check():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"gave up waiting for {what}")
-        await asyncio.sleep(0.02)
 
 
 async def gone(pid: int) -> bool:
@@ -150,7 +141,7 @@ def test_failure_after_stopping_the_viewer_restarts_it(tmp_path: Path, failure: 
             after = await seat.observe()
             assert after.viewer is not None and after.viewer.running
             assert after.viewer.pid != first.viewer.pid and alive(after.viewer.pid or 0)
-            await eventually(lambda: gone(first.viewer.pid or 0), "the stopped viewer to be reaped")
+            await until(lambda: gone(first.viewer.pid or 0), "the stopped viewer to be reaped")
             assert files(tmp_path) == []
             history = seat.history.tail(5)
             assert [(r["target"], r["ok"]) for r in history] == [("desk", True), ("tv", False)]
@@ -193,7 +184,7 @@ def test_cancellation_mid_transition_rolls_back(tmp_path: Path) -> None:
     async def scenario() -> None:
         try:
             task = asyncio.create_task(seat.switch("desk", "test", state=await seat.observe()))
-            await eventually(lambda: asyncio.sleep(0, marker.exists()), "the slow after-hook to start")
+            await until(lambda: asyncio.sleep(0, marker.exists()), "the slow after-hook to start")
             running = await seat.observe()
             assert running.viewer is not None and running.viewer.running
             assert files(tmp_path) == ["b1"]
@@ -204,8 +195,8 @@ def test_cancellation_mid_transition_rolls_back(tmp_path: Path) -> None:
             assert after.viewer is not None and not after.viewer.running
             assert files(tmp_path) == []
             hook_pid = int(marker.read_text())
-            await eventually(lambda: gone(hook_pid), "the cancelled hook to be killed and reaped")
-            await eventually(lambda: gone(running.viewer.pid or 0), "the viewer to be reaped")
+            await until(lambda: gone(hook_pid), "the cancelled hook to be killed and reaped")
+            await until(lambda: gone(running.viewer.pid or 0), "the viewer to be reaped")
         finally:
             await seat.backends.close()
 
@@ -251,14 +242,14 @@ def test_viewer_restarts_with_backoff_when_it_dies_while_wanted(tmp_path: Path) 
                     seen = await supervisor.observe()
                     return seen.running and seen.restarts == count
 
-                await eventually(restarted, f"restart number {restarts}")
+                await until(restarted, f"restart number {restarts}")
                 pids.append((await supervisor.observe()).pid)
             assert len(set(pids)) == 3
             for pid in pids[:-1]:
-                await eventually(lambda pid=pid: gone(pid), f"pid {pid} to be reaped")
+                await until(lambda pid=pid: gone(pid), f"pid {pid} to be reaped")
             assert int((tmp_path / "viewer.pid").read_text().split("\n")[0]) == pids[-1]
             await supervisor.stop()
-            await eventually(lambda: gone(pids[-1] or 0), "the last viewer to be reaped")
+            await until(lambda: gone(pids[-1] or 0), "the last viewer to be reaped")
             assert not (await supervisor.observe()).running
             assert not (tmp_path / "viewer.pid").exists()
         finally:
@@ -277,11 +268,11 @@ def test_stop_kills_a_viewer_that_ignores_sigterm(tmp_path: Path, caplog: pytest
             await supervisor.start(argv)
             pid = (await supervisor.observe()).pid
             assert pid is not None
-            await eventually(lambda: asyncio.sleep(0, ready.exists()), "the viewer to ignore SIGTERM")
+            await until(lambda: asyncio.sleep(0, ready.exists()), "the viewer to ignore SIGTERM")
             with caplog.at_level(logging.WARNING, logger="modeswitch.parts.viewer.backend"):
                 await supervisor.stop()
             assert f"viewer pid {pid} ignored SIGTERM" in caplog.text
-            await eventually(lambda: gone(pid), "the killed viewer to be reaped (no zombie)")
+            await until(lambda: gone(pid), "the killed viewer to be reaped (no zombie)")
             assert not (await supervisor.observe()).running
             await asyncio.sleep(0.6)  # longer than the first backoff: an unwanted viewer stays stopped
             assert not (await supervisor.observe()).running
@@ -301,7 +292,7 @@ def test_stop_with_sigterm_leaves_no_zombie(tmp_path: Path, caplog: pytest.LogCa
         with caplog.at_level(logging.WARNING):
             await supervisor.close()  # stop_on_close: the daemon's exit path
         assert "ignored SIGTERM" not in caplog.text
-        await eventually(lambda: gone(pid), "the viewer to be reaped")
+        await until(lambda: gone(pid), "the viewer to be reaped")
 
     run(scenario())
 
@@ -326,15 +317,15 @@ def test_a_new_supervisor_adopts_the_running_viewer(tmp_path: Path) -> None:
                 now = await second.observe()
                 return now.running and now.pid != pid
 
-            await eventually(replaced, "the adopted viewer to be restarted")
+            await until(replaced, "the adopted viewer to be restarted")
             new_pid = (await second.observe()).pid
             await second.stop()
-            await eventually(lambda: gone(new_pid or 0), "the viewer to be reaped")
+            await until(lambda: gone(new_pid or 0), "the viewer to be reaped")
             # This process is the killed viewer's parent; in real use the one-shot CLI that
             # started it has exited and init reaps it. Reap it as init would.
             with contextlib.suppress(ChildProcessError):
                 os.waitpid(pid, 0)
-            await eventually(lambda: gone(pid), "the adopted viewer to be reaped")
+            await until(lambda: gone(pid), "the adopted viewer to be reaped")
         finally:
             await second.close()
 
@@ -397,7 +388,7 @@ def test_failed_restarts_back_off(tmp_path: Path, caplog: pytest.LogCaptureFixtu
                 pid = (await supervisor.observe()).pid
                 script.unlink()  # the viewer was uninstalled under us: every restart now fails
                 os.kill(pid or 0, signal.SIGKILL)
-                await eventually(lambda: asyncio.sleep(0, "restarting in 2.0 s" in caplog.text), "a third retry")
+                await until(lambda: asyncio.sleep(0, "restarting in 2.0 s" in caplog.text), "a third retry")
             delays = [line.rsplit(" in ", 1)[1] for line in caplog.text.splitlines() if "restarting in" in line]
             assert delays[:3] == ["0.5 s", "1.0 s", "2.0 s"]
             assert "'" + str(script) + "' not found" in caplog.text

@@ -13,7 +13,8 @@ from collections.abc import Iterator
 from typing import IO, Any
 
 import pytest
-from daemon_fixtures import MODESWITCH, Tree, make_tree, wait_for
+from daemon_fixtures import MODESWITCH, Tree, make_tree
+from support.waiting import wait_for
 
 GUARD = 30.0  # a hang guard, not a timing expectation
 

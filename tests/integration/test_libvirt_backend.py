@@ -22,9 +22,9 @@ from libvirt_fixtures import (
     give_input,
     held_idents,
     make_backend,
-    run,
     vm,  # noqa: F401  (module fixture)
 )
+from support.loop import run
 
 from modeswitch.core.plan import plan
 from modeswitch.errors import BackendError, PlanError

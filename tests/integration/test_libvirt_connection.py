@@ -8,7 +8,8 @@ from collections.abc import Callable, Iterator
 
 import libvirt
 import pytest
-from libvirt_fixtures import Events, PrivateLibvirtd, run
+from libvirt_fixtures import Events, PrivateLibvirtd
+from support.loop import run
 
 from modeswitch.errors import BackendError
 from modeswitch.parts.usb.sysfs import SysfsUsbInventory

@@ -10,7 +10,8 @@ from collections.abc import Iterator
 
 import pytest
 from crash_fixtures import end_tree
-from daemon_fixtures import MODESWITCH, Tree, make_tree, wait_for
+from daemon_fixtures import MODESWITCH, Tree, make_tree
+from support.waiting import wait_for
 
 NOBODY = 65534
 AS_NOBODY = ("setpriv", f"--reuid={NOBODY}", f"--regid={NOBODY}", "--clear-groups")

@@ -11,9 +11,10 @@ from collections.abc import Iterator
 
 import libvirt
 import pytest
-from daemon_fixtures import Tree, make_tree, proc_state, subreaper, wait_for
+from daemon_fixtures import Tree, make_tree, proc_state, subreaper
 from libvirt_fixtures import PrivateLibvirtd, running
 from reconcile_fixtures import DESK, HDMI, default_sink
+from support.waiting import wait_for
 
 from modeswitch.sandbox.private_pulse import PrivatePulse
 

@@ -19,7 +19,7 @@ TIMEOUT = 240  # a hang guard for the child, not a timing assertion
 
 
 def test_combo_through_usbmon_switches_tv_back_to_desk() -> None:
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(HERE.parent.parent), str(HERE)]))
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(HERE.parent.parent), str(HERE), str(HERE.parent)]))
     with tempfile.TemporaryDirectory(prefix="ms-um-") as tmp:  # short: QEMU's socket paths < 108 bytes
         argv = [sys.executable, str(HERE / "usbmon_daemon_scenario.py"), tmp]
         with subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,

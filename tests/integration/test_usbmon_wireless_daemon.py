@@ -21,7 +21,7 @@ VIA_XBOX, VIA_BT = "usbmon (in VM, via Xbox Wireless Adapter)", "usbmon (in VM, 
 
 
 def test_a_pad_behind_each_adapter_switches_tv_back_to_desk() -> None:
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(HERE.parent.parent), str(HERE)]))
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(HERE.parent.parent), str(HERE), str(HERE.parent)]))
     with tempfile.TemporaryDirectory(prefix="ms-uw-") as tmp:  # short: QEMU's socket paths < 108 bytes
         argv = [sys.executable, str(HERE / "usbmon_wireless_scenario.py"), tmp]
         with subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from libvirt_fixtures import run, shared_root
+from support.loop import run, shared_root
 
 from modeswitch.config.loader import Config
 from modeswitch.core.history import HistoryLog

@@ -19,7 +19,7 @@ TIMEOUT = 120
 
 
 def run_scenario(name: str, workdir: Path, script: str = "umockdev_scenarios.py") -> dict[str, Any]:
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(ROOT), str(HERE)]))
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(ROOT), str(HERE), str(HERE.parent)]))
     argv = ["umockdev-wrapper", sys.executable, str(HERE / script), name, str(workdir)]
     with subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                           env=env, start_new_session=True) as child:

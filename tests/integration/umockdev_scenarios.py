@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from evdev import ecodes as e
+from support.waiting import until
 from umockdev_devices import Plugged, Rig
 
 from modeswitch.model import ComboSource, ComboSpec, HotplugRule
@@ -72,13 +73,14 @@ def press(*codes: int, value: int = 1) -> list[tuple[int, int, int]]:
     return [(e.EV_KEY, code, value) for code in codes]
 
 
-async def until(predicate: Callable[[], bool]) -> bool:
-    """Waits for a state the loop reaches by itself (a reader attached or ended)."""
-    for _ in range(int(WAIT / 0.02)):
-        if predicate():
-            return True
-        await asyncio.sleep(0.02)
-    return False
+async def reached(predicate: Callable[[], bool]) -> bool:
+    """Whether the loop gets to a state by itself (a reader attached or ended): the scenario
+    reports it, and the test outside says what it expected."""
+    try:
+        await until(predicate, "the triggers to follow the device", WAIT)
+    except AssertionError:
+        return False
+    return True
 
 
 async def select_start(rig: Rig, pad: Plugged) -> None:
@@ -120,18 +122,18 @@ async def hotplug(rig: Rig, recorder: Recorder) -> dict[str, Any]:
     result: dict[str, Any] = {"pads_at_start": len(triggers.pads)}
     try:
         pad = rig.plug("xpadneo", 4)
-        result["picked_up"] = await until(lambda: len(triggers.pads) == 1)
+        result["picked_up"] = await reached(lambda: len(triggers.pads) == 1)
         result["connect_fired"] = await recorder.next_request(1)
         for number in (5, 6, 7):  # drops and comes back (as a new node) within the debounce
             rig.unplug(pad)
-            await until(lambda: not triggers.pads)
+            await reached(lambda: not triggers.pads)
             pad = rig.plug("xpadneo", number)
-            await until(lambda: len(triggers.pads) == 1)
+            await reached(lambda: len(triggers.pads) == 1)
         result["after_storm"] = len(recorder.requests)
         await select_start(rig, pad)
         result["combo_after_replug"] = await recorder.next_request(2)
         rig.unplug(pad)
-        result["reader_ended"] = await until(lambda: not triggers.pads)
+        result["reader_ended"] = await reached(lambda: not triggers.pads)
         rig.unplug(keyboard)
         await asyncio.sleep(0.1)
     finally:

@@ -12,9 +12,11 @@ import errno
 import json
 import os
 import sys
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
+
+from support.waiting import until
 
 from modeswitch import ipc
 from modeswitch.config.loader import Config, load_config
@@ -82,13 +84,6 @@ async def running_daemon(root: Path, vm: EmbeddedVm, usbmon_root: Path) -> Async
         await asyncio.wait_for(task, 60)
 
 
-async def until(check: Callable[[], bool], what: str, limit: float = 60.0) -> None:
-    """The limit only stops a hung run; nothing here measures time."""
-    for _ in range(int(limit / 0.02)):
-        if check():
-            return
-        await asyncio.sleep(0.02)
-    raise AssertionError(f"gave up waiting for {what}")
 
 
 def open_writer(fifo: Path) -> int:

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from support.waiting import until
 
 from modeswitch.sandbox.wireless_stand_in import association, gip_input, pad_data
 from modeswitch.triggers.usbmon_reader import FIX_ACCESS, FIX_MODULE, UsbmonPads, VmPad, _open_problem
@@ -79,13 +80,6 @@ class Collector:
         self.arrived.set()
 
 
-async def until(check: Callable[[], bool]) -> None:
-    """Let the loop run until the reader got there; the limit only stops a hung test."""
-    for _ in range(500):
-        if check():
-            return
-        await asyncio.sleep(0.01)
-    raise AssertionError("the reader never got there")
 
 
 def on_loop(test: Callable[..., Coroutine[Any, Any, None]]) -> Callable[..., None]:
@@ -112,7 +106,7 @@ async def test_only_in_completions_of_attached_pads_reach_the_detector(tmp_path:
     writer = os.open(fifo, os.O_WRONLY)
     try:
         os.write(writer, noise_then(x360(0x20)) + noise_then(x360(0x30)) + noise_then(x360(0x30), device=11))
-        await until(lambda: len(seen.changes) >= 2)
+        await until(lambda: len(seen.changes) >= 2, "the reader to get there")
         await asyncio.sleep(0.05)
         assert seen.changes == [("usb:1.10", "BTN_SELECT", 1), ("usb:1.10", "BTN_START", 1)]
         assert pads.describe()[0]["source"] == "usbmon (in VM)"
@@ -166,9 +160,9 @@ async def test_a_vanishing_node_releases_held_buttons_and_the_reader_goes_on(tmp
     pads.follow([PAD], loop)
     writer = os.open(fifo, os.O_WRONLY)
     os.write(writer, pack_record(busnum=1, devnum=10, data=x360(0x10)))
-    await until(lambda: len(seen.changes) == 1)
+    await until(lambda: len(seen.changes) == 1, "the reader to get there")
     os.close(writer)  # the node goes away under the reader
-    await until(lambda: pads.open_buses == [])
+    await until(lambda: pads.open_buses == [], "the reader to get there")
     assert seen.changes[-1] == ("usb:1.10", "BTN_START", 0)
     assert "went away" in str(pads.describe()[0]["reason"])
     pads.follow([], loop)
@@ -191,7 +185,7 @@ async def test_a_unix_socket_node_and_a_report_too_short(tmp_path: Path, caplog:
         short = pack_record(busnum=3, devnum=2, data=bytes([0x30, 0, 0x91]))
         report = pack_record(busnum=3, devnum=2, data=bytes([0x30, 0, 0x91, 0, 0x10, 0]) + bytes(58))
         peer.sendall(short + short + report)
-        await until(lambda: bool(seen.changes))
+        await until(lambda: bool(seen.changes), "the reader to get there")
         assert seen.changes == [("usb:3.2", "BTN_MODE", 1)]
         assert sum("needs 6" in r.getMessage() for r in caplog.records) == 1
     finally:
@@ -209,7 +203,7 @@ async def test_unknown_pad_is_recognised_from_its_reports(tmp_path: Path) -> Non
     writer = os.open(fifo, os.O_WRONLY)
     try:
         os.write(writer, pack_record(busnum=1, devnum=5, data=x360(0x20)))
-        await until(lambda: bool(seen.changes))
+        await until(lambda: bool(seen.changes), "the reader to get there")
         assert seen.changes == [("usb:1.5", "BTN_SELECT", 1)]
         assert pads.describe()[0]["protocol"] == "xbox360"
     finally:
@@ -235,7 +229,7 @@ async def test_pads_behind_an_xbox_adapter_are_pads_of_their_own(tmp_path: Path,
         os.write(writer, pack_record(busnum=1, devnum=9, event="S", endpoint=0x84, transfer=3, length=0x8400)
                  + pack_record(busnum=1, devnum=9, endpoint=0x84, transfer=3, data=transfer)
                  + pack_record(busnum=1, devnum=9, endpoint=0x84, transfer=3, data=pad_data(two, 2, gip_input())[:30]))
-        await until(lambda: len(seen.changes) >= 2 and "cut-short" in caplog.text)
+        await until(lambda: len(seen.changes) >= 2 and "cut-short" in caplog.text, "the reader to get there")
         assert seen.changes == [(f"usb:1.9/{one}", "BTN_SELECT", 1), (f"usb:1.9/{two}", "BTN_START", 1)]
         rows = pads.describe()
         assert [(r["name"], r["source"], r["protocol"], r["adapter"]) for r in rows] == [
