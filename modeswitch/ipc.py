@@ -1,17 +1,17 @@
-"""The control protocol: newline-delimited JSON over a Unix socket. The only wire code.
+"""The client side of the control socket: one request, one reply (protocol.py has the format).
 
-Request:  {"v": 1, "verb": "switch", "mode": "tv"}
-Reply:    {"v": 1, "ok": true, "result": {...}}  or  {"v": 1, "ok": false, "error": {"type", "message"}}
+On the thin client's path, so it uses the C modules under `socket` and `json` (_socket, and
+_json through wire.py): those Python modules pull in selectors, array and re, which together
+cost about as much as the interpreter's own start.
 """
 
 from __future__ import annotations
 
-import json
+import _socket
 import os
-import socket
-from enum import StrEnum
 
-from modeswitch.errors import DaemonUnreachable, NoReply, NotYourDaemon, ProtocolError
+from modeswitch import wire
+from modeswitch.errors import DaemonUnreachable, NoReply, NotYourDaemon
 
 TYPE_CHECKING = False  # typing itself is a few ms the thin client does without
 if TYPE_CHECKING:
@@ -23,53 +23,14 @@ VERSION = 1
 MAX_MESSAGE = 64 * 1024  # a request is a few dozen bytes; anything near this is garbage
 
 
-class Verb(StrEnum):
-    PING = "ping"
-    STATUS = "status"
-    SWITCH = "switch"
-    PLAN = "plan"
-    HISTORY = "history"
-    RELOAD = "reload"
-    SUBSCRIBE = "subscribe"  # the reply, then one {"event": {...}} line per seat event, until either side closes
 
-
-def encode(message: dict[str, Any]) -> bytes:
-    return json.dumps({"v": VERSION, **message}, separators=(",", ":")).encode() + b"\n"
-
-
-def decode_request(line: bytes) -> tuple[Verb, dict[str, Any]]:
-    """Validate one request line; every rejection is a ProtocolError with a readable reason."""
-    if len(line) > MAX_MESSAGE:
-        raise ProtocolError(f"message too large ({len(line)} bytes, limit {MAX_MESSAGE})")
-    try:
-        message = json.loads(line)
-    except (ValueError, RecursionError) as exc:  # also over-long integers, too deep nesting
-        raise ProtocolError(f"not JSON: {exc}") from None
-    if not isinstance(message, dict):
-        raise ProtocolError("a request must be a JSON object")
-    if type(message.get("v")) is not int or message.get("v") != VERSION:  # true and 1.0 equal 1 too
-        raise ProtocolError(f"unsupported protocol version {message.get('v')!r}", f"this daemon speaks v{VERSION}")
-    try:
-        verb = Verb(str(message.get("verb")))
-    except ValueError:
-        raise ProtocolError(f"unknown verb {message.get('verb')!r}", "one of: " + ", ".join(Verb)) from None
-    return verb, message
-
-
-def error_reply(kind: str, message: str) -> dict[str, Any]:
-    return {"ok": False, "error": {"type": kind, "message": message}}
-
-
-def ok_reply(result: Any) -> dict[str, Any]:
-    return {"ok": True, "result": result}
-
-
-def call(path: Location, verb: Verb, timeout: float = 120.0, **fields: Any) -> dict[str, Any]:
+def call(path: Location, verb: str, timeout: float = 120.0, **fields: Any) -> dict[str, Any]:
     """Send one request and wait for its reply (blocking; the CLI needs nothing more)."""
-    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
+    sock = _socket.socket(_socket.AF_UNIX, _socket.SOCK_STREAM)
+    try:
         sock.settimeout(timeout)
         try:
-            sock.connect(str(path))
+            sock.connect(os.fspath(path))
         except (FileNotFoundError, ConnectionRefusedError) as exc:
             raise DaemonUnreachable(
                 f"no daemon at {path}: {exc.strerror}", "start it with 'modeswitch daemon'"
@@ -77,13 +38,15 @@ def call(path: Location, verb: Verb, timeout: float = 120.0, **fields: Any) -> d
         except PermissionError:
             raise not_yours(path) from None
         try:
-            sock.sendall(encode({"verb": verb.value, **fields}))
+            sock.sendall(wire.request({"v": VERSION, "verb": verb, **fields}))
         except (BrokenPipeError, ConnectionResetError):
             pass  # refused (another uid, too many connections) and closed before reading: the reply says why
         reply = _read_line(sock)
+    finally:
+        sock.close()
     try:
-        decoded = json.loads(reply)
-    except json.JSONDecodeError:
+        decoded = wire.loads(reply.decode())
+    except (ValueError, UnicodeDecodeError):
         raise NoReply("the daemon sent an unreadable reply") from None
     if not isinstance(decoded, dict):
         raise NoReply("the daemon sent an unreadable reply")
@@ -124,7 +87,7 @@ def _owner(path: Location) -> int | None:
         return uid if uid != os.getuid() else None
 
 
-def _read_line(sock: socket.socket) -> bytes:
+def _read_line(sock: _socket.socket) -> bytes:
     chunks = []
     while True:
         try:

@@ -9,13 +9,11 @@ daemon to answer, goes to the full command line (cli/main.py), which reports err
 
 from __future__ import annotations
 
-import json
 import sys
 
 from modeswitch import ipc
 from modeswitch.cli.commands import thin_request
-from modeswitch.cli.render import print_outcome, print_status
-from modeswitch.core.outcome import Outcome
+from modeswitch.cli.render_status import print_status
 from modeswitch.errors import ModeswitchError, NoReply
 from modeswitch.runtime_dir import control_socket
 
@@ -32,7 +30,7 @@ def main(argv: list[str] | None = None) -> int:
     if thin is not None:
         verb, fields, as_json = thin
         try:
-            reply = ipc.call(control_socket(), ipc.Verb(verb), **fields)
+            reply = ipc.call(control_socket(), verb, **fields)
         except NoReply as exc:  # the daemon took the switch: never run it again in-process
             print(f"modeswitch: {exc}", file=sys.stderr)
             return EXIT_FAILED
@@ -46,19 +44,30 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def answer(verb: str, result: Any, as_json: bool) -> int:
-    """Print a daemon's answer to a thin command the way the full path prints it."""
-    if verb == ipc.Verb.SWITCH:
+    """Print a daemon's answer to a thin command the way the full path prints it (json's
+    encoder only for --json: status bars that parse text pay nothing for it)."""
+    if verb == "switch":
+        # a switch's answer: the outcome's vocabulary and its renderer, which status does without
+        from modeswitch.cli.render import print_outcome
+        from modeswitch.core.outcome import Outcome
+
         outcome = Outcome.from_dict(result)
         if as_json:
-            print(json.dumps(outcome.as_dict(), indent=2, sort_keys=True))
+            _print_json(outcome.as_dict())
         else:
             print_outcome(outcome)
         return int(outcome.exit_code)
     if as_json:
-        print(json.dumps(result, indent=2, sort_keys=True))
+        _print_json(result)
     else:
         print_status(result)
     return 0
+
+
+def _print_json(value: Any) -> None:
+    import json
+
+    print(json.dumps(value, indent=2, sort_keys=True))
 
 
 if __name__ == "__main__":

@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, TextIO
 
-from modeswitch import ipc
+from modeswitch import protocol
 from modeswitch.errors import DaemonUnreachable, ModeswitchError
 from modeswitch.paths import Paths
 
@@ -25,7 +25,7 @@ def subscribe(path: Path) -> Iterator[dict[str, Any]]:
         except (FileNotFoundError, ConnectionRefusedError) as exc:
             raise DaemonUnreachable(f"no daemon at {path}: {exc.strerror}",
                                     "start it with 'modeswitch daemon'") from None
-        sock.sendall(ipc.encode({"verb": ipc.Verb.SUBSCRIBE.value}))
+        sock.sendall(protocol.encode({"verb": protocol.Verb.SUBSCRIBE.value}))
         lines = _lines(sock.makefile("rb"))
         reply = next(lines, None)
         if reply is None:

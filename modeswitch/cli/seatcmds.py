@@ -8,8 +8,9 @@ import json
 from collections.abc import Callable
 from typing import Any
 
-from modeswitch import ipc
-from modeswitch.cli.render import print_history, print_outcome, print_plan, print_status
+from modeswitch import ipc, protocol
+from modeswitch.cli.render import print_history, print_outcome, print_plan
+from modeswitch.cli.render_status import print_status
 from modeswitch.config.loader import Config, load_config
 from modeswitch.core.outcome import ExitCode, Outcome
 from modeswitch.errors import DaemonUnreachable, ModeswitchError, NoReply
@@ -23,7 +24,7 @@ def switch(args: argparse.Namespace) -> int:
     mode = args.mode if args.command == "switch" else args.command
     if not args.no_daemon and ipc.present(paths.socket):
         try:
-            return _report(Outcome.from_dict(daemon_call(paths, ipc.Verb.SWITCH, mode=mode, source="cli")),
+            return _report(Outcome.from_dict(daemon_call(paths, protocol.Verb.SWITCH, mode=mode, source="cli")),
                            args.json)
         except DaemonUnreachable:
             pass
@@ -36,7 +37,7 @@ def status(args: argparse.Namespace) -> int:
     paths = Paths.from_environment()
     if ipc.present(paths.socket):
         try:
-            _print_json_or(daemon_call(paths, ipc.Verb.STATUS), args.json, print_status)
+            _print_json_or(daemon_call(paths, protocol.Verb.STATUS), args.json, print_status)
             return int(ExitCode.OK)
         except (DaemonUnreachable, NoReply):
             pass  # a stale socket or a stopping daemon: look at the world directly
@@ -52,7 +53,7 @@ def plan(args: argparse.Namespace) -> int:
     paths = Paths.from_environment()
     if ipc.present(paths.socket):
         try:
-            _print_json_or(daemon_call(paths, ipc.Verb.PLAN, mode=args.mode), args.json, print_plan)
+            _print_json_or(daemon_call(paths, protocol.Verb.PLAN, mode=args.mode), args.json, print_plan)
             return int(ExitCode.OK)
         except (DaemonUnreachable, NoReply):
             pass  # planning changes nothing, so looking here instead is safe
@@ -71,7 +72,7 @@ def history(args: argparse.Namespace) -> int:
 
 
 def reload(_args: argparse.Namespace) -> int:
-    result = daemon_call(Paths.from_environment(), ipc.Verb.RELOAD)
+    result = daemon_call(Paths.from_environment(), protocol.Verb.RELOAD)
     rewired = result.get("rewired") or []
     print("reloaded:", ", ".join(result["modes"]) + (f"; rebuilt {', '.join(rewired)}" if rewired else ""))
     return int(ExitCode.OK)
@@ -122,7 +123,7 @@ def _in_process(args: argparse.Namespace) -> Config:
     return load(args)
 
 
-def daemon_call(paths: Paths, verb: ipc.Verb, **fields: Any) -> Any:
+def daemon_call(paths: Paths, verb: protocol.Verb, **fields: Any) -> Any:
     """The result of one request; an error reply means the daemon refused it and changed
     nothing, which is a user error (exit 1) whatever its type."""
     reply = ipc.call(paths.socket, verb, **fields)

@@ -22,7 +22,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
-from modeswitch import ipc
+from modeswitch import ipc, protocol
 from modeswitch.daemon.subscription import serve_subscription
 from modeswitch.errors import DaemonUnreachable, ModeswitchError, ProtocolError
 
@@ -32,7 +32,7 @@ _FLUSH_TIMEOUT = 5.0  # a stopping daemon waits this long for replies still bein
 MAX_CLIENTS = 64  # the CLI holds one connection per command; triggers use none
 IDLE_TIMEOUT = 60.0  # a client that connected and says nothing this long is gone or stuck
 
-Handler = Callable[[ipc.Verb, dict[str, Any]], Awaitable[dict[str, Any]]]
+Handler = Callable[[protocol.Verb, dict[str, Any]], Awaitable[dict[str, Any]]]
 Streamer = Callable[[dict[str, Any]], Awaitable[AsyncIterator[dict[str, Any]]]]
 
 
@@ -47,7 +47,7 @@ def claim_socket_path(path: Path) -> None:
     if not path.exists() and not path.is_symlink():
         return
     try:
-        ipc.call(path, ipc.Verb.PING, timeout=2.0)
+        ipc.call(path, protocol.Verb.PING, timeout=2.0)
     except DaemonUnreachable:
         path.unlink(missing_ok=True)
         log.info("removed stale control socket %s", path)
@@ -106,7 +106,7 @@ class ControlServer:
             uid = peer_uid(sock)
             if uid != os.getuid():
                 log.warning("refused a control connection from uid %d", uid)
-                await _send(writer, ipc.error_reply("PermissionDenied", f"uid {uid} may not control this seat"))
+                await _send(writer, protocol.error_reply("PermissionDenied", f"uid {uid} may not control this seat"))
                 return
             await self._serve(reader, writer)
         except (ConnectionError, asyncio.IncompleteReadError):
@@ -129,7 +129,8 @@ class ControlServer:
         task, writer = next(iter(self._idle.items()))
         del self._idle[task]
         log.warning("closing an idle control connection: %d connections are open", len(self._clients))
-        writer.write(ipc.encode(ipc.error_reply("Idle", "closed: idle while the daemon was at its connection limit")))
+        reason = "closed: idle while the daemon was at its connection limit"
+        writer.write(protocol.encode(protocol.error_reply("Idle", reason)))
         writer.close()  # its reader sees the end of the stream and the task finishes
         return True
 
@@ -141,7 +142,7 @@ class ControlServer:
         try:
             return await asyncio.wait_for(reader.readuntil(b"\n"), self.idle_timeout)
         except TimeoutError:
-            await _send(writer, ipc.error_reply("Idle", f"closed: no request within {self.idle_timeout:g} s"))
+            await _send(writer, protocol.error_reply("Idle", f"closed: no request within {self.idle_timeout:g} s"))
             return None
         finally:
             self._idle.pop(task, None)
@@ -154,11 +155,11 @@ class ControlServer:
                     return
             except asyncio.LimitOverrunError:
                 too_large = f"message too large (limit {ipc.MAX_MESSAGE} bytes)"
-                await _send(writer, ipc.error_reply("ProtocolError", too_large))
+                await _send(writer, protocol.error_reply("ProtocolError", too_large))
                 return
             except asyncio.IncompleteReadError as exc:
                 if exc.partial.strip():
-                    await _send(writer, ipc.error_reply("ProtocolError", "message not terminated by a newline"))
+                    await _send(writer, protocol.error_reply("ProtocolError", "message not terminated by a newline"))
                 return
             if self.streamer is not None and _is_subscribe(line):
                 await serve_subscription(self.streamer, line, reader, writer)
@@ -174,20 +175,20 @@ class ControlServer:
 
     async def _dispatch(self, line: bytes) -> dict[str, Any]:
         try:
-            verb, message = ipc.decode_request(line)
-            return ipc.ok_reply(await self.handler(verb, message))
+            verb, message = protocol.decode_request(line)
+            return protocol.ok_reply(await self.handler(verb, message))
         except ProtocolError as exc:
-            return ipc.error_reply("ProtocolError", str(exc))
+            return protocol.error_reply("ProtocolError", str(exc))
         except ModeswitchError as exc:
-            return ipc.error_reply(type(exc).__name__, str(exc))
+            return protocol.error_reply(type(exc).__name__, str(exc))
         except Exception as exc:  # a bug must not take the daemon down with it
             log.exception("request failed")
-            return ipc.error_reply("InternalError", f"{type(exc).__name__}: {exc}")
+            return protocol.error_reply("InternalError", f"{type(exc).__name__}: {exc}")
 
 
 async def _close_with(writer: asyncio.StreamWriter, kind: str, message: str) -> None:
     with contextlib.suppress(ConnectionError):
-        await _send(writer, ipc.error_reply(kind, message))
+        await _send(writer, protocol.error_reply(kind, message))
     writer.close()
     with contextlib.suppress(Exception):
         await writer.wait_closed()
@@ -195,11 +196,11 @@ async def _close_with(writer: asyncio.StreamWriter, kind: str, message: str) -> 
 
 def _is_subscribe(line: bytes) -> bool:
     try:
-        return ipc.decode_request(line)[0] is ipc.Verb.SUBSCRIBE
+        return protocol.decode_request(line)[0] is protocol.Verb.SUBSCRIBE
     except ProtocolError:
         return False  # answered as such by the ordinary path
 
 
 async def _send(writer: asyncio.StreamWriter, reply: dict[str, Any]) -> None:
-    writer.write(ipc.encode(reply))
+    writer.write(protocol.encode(reply))
     await writer.drain()

@@ -14,7 +14,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
 from pathlib import Path
 from typing import Any
 
-from modeswitch import ipc
+from modeswitch import protocol
 from modeswitch.config.loader import Config, load_config
 from modeswitch.core.coordinator import Coordinator
 from modeswitch.core.events import EventHub, EventKind
@@ -100,27 +100,27 @@ class Daemon:
 
     # --- requests -----------------------------------------------------------------------
 
-    async def handle(self, verb: ipc.Verb, message: dict[str, Any]) -> dict[str, Any]:
-        if verb is ipc.Verb.PING:
+    async def handle(self, verb: protocol.Verb, message: dict[str, Any]) -> dict[str, Any]:
+        if verb is protocol.Verb.PING:
             return {"pong": True, "pid": os.getpid(), "ready": self.ready.is_set()}
         await self.ready.wait()
         assert self.coordinator is not None and self.seat is not None
-        if verb is ipc.Verb.STATUS:
+        if verb is protocol.Verb.STATUS:
             return await self.status()
-        if verb is ipc.Verb.SWITCH:
+        if verb is protocol.Verb.SWITCH:
             action = _text(message, "mode")
             source = str(message.get("source") or "cli")[:200]
             outcome = await self.coordinator.request(action, source)
             self._pads_moved()
             return outcome.as_dict()
-        if verb is ipc.Verb.PLAN:
+        if verb is protocol.Verb.PLAN:
             return (await self.coordinator.plan(_text(message, "mode"))).as_dict()
-        if verb is ipc.Verb.HISTORY:
+        if verb is protocol.Verb.HISTORY:
             count = message.get("n", 10)
             if not isinstance(count, int) or not 0 <= count <= 10000:
                 raise ModeswitchError("'n' must be a whole number 0..10000")
             return {"records": self.seat.history.tail(count)}
-        if verb is ipc.Verb.RELOAD:
+        if verb is protocol.Verb.RELOAD:
             return await self.reload()
         raise ModeswitchError(f"verb {verb.value} is not handled")
 

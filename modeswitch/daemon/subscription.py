@@ -9,19 +9,19 @@ import contextlib
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
-from modeswitch import ipc
+from modeswitch import protocol
 from modeswitch.errors import ModeswitchError
 
 
 async def serve_subscription(streamer: Callable[[dict[str, Any]], Awaitable[AsyncIterator[dict[str, Any]]]],
                              line: bytes, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-    _verb, message = ipc.decode_request(line)
+    _verb, message = protocol.decode_request(line)
     try:
         events = await streamer(message)
     except ModeswitchError as exc:
-        await _send(writer, ipc.error_reply(type(exc).__name__, str(exc)))
+        await _send(writer, protocol.error_reply(type(exc).__name__, str(exc)))
         return
-    await _send(writer, ipc.ok_reply({"subscribed": True}))
+    await _send(writer, protocol.ok_reply({"subscribed": True}))
     gone = asyncio.ensure_future(_until_eof(reader))
     iterator = aiter(events)
     following: asyncio.Future[dict[str, Any]] | None = None
@@ -56,5 +56,5 @@ async def _until_eof(reader: asyncio.StreamReader) -> None:
 
 
 async def _send(writer: asyncio.StreamWriter, reply: dict[str, Any]) -> None:
-    writer.write(ipc.encode(reply))
+    writer.write(protocol.encode(reply))
     await writer.drain()

@@ -16,7 +16,7 @@ from typing import Any
 from crash_fixtures import end_tree
 from daemon_fixtures import make_tree
 
-from modeswitch import ipc
+from modeswitch import protocol
 from modeswitch.daemon.control import MAX_CLIENTS, ControlServer
 
 
@@ -57,7 +57,7 @@ def test_a_thousand_idle_clients_do_not_exhaust_the_daemon() -> None:
 
 async def _ask(path: Path, verb: str = "ping") -> dict[str, Any]:
     reader, writer = await asyncio.open_unix_connection(str(path))
-    writer.write(ipc.encode({"verb": verb}))
+    writer.write(protocol.encode({"verb": verb}))
     reply = json.loads(await reader.readline())
     writer.close()
     return reply
@@ -67,8 +67,8 @@ def test_limits_on_a_real_server(tmp_path: Path) -> None:
     release = asyncio.Event()
     switching: list[dict[str, Any]] = []
 
-    async def handler(verb: ipc.Verb, message: dict[str, Any]) -> dict[str, Any]:
-        if verb is ipc.Verb.SWITCH:
+    async def handler(verb: protocol.Verb, message: dict[str, Any]) -> dict[str, Any]:
+        if verb is protocol.Verb.SWITCH:
             switching.append(message)
             await release.wait()  # a switch that takes its time
         return {"verb": verb.value}

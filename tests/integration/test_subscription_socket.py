@@ -10,7 +10,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from modeswitch import ipc
+from modeswitch import protocol
 from modeswitch.core.events import EventHub, EventKind
 from modeswitch.daemon.control import ControlServer
 from modeswitch.daemon.feedback import QUEUE_LIMIT, Feedback
@@ -18,7 +18,7 @@ from modeswitch.daemon.feedback import QUEUE_LIMIT, Feedback
 GUARD = 20.0
 
 
-async def _handler(_verb: ipc.Verb, _message: dict[str, Any]) -> dict[str, Any]:
+async def _handler(_verb: protocol.Verb, _message: dict[str, Any]) -> dict[str, Any]:
     return {"pong": True}
 
 

@@ -18,7 +18,7 @@ from typing import Any
 
 from support.waiting import until
 
-from modeswitch import ipc
+from modeswitch import protocol
 from modeswitch.config.loader import Config, load_config
 from modeswitch.core.history import HistoryLog
 from modeswitch.core.seat import BackendSet, Seat
@@ -104,9 +104,9 @@ async def scenario(root: Path) -> dict[str, Any]:
         pads, coordinator, seat = daemon.vm_pads, daemon.coordinator, daemon.seat
         assert pads is not None and coordinator is not None and seat is not None
         seen["open_in_desk"] = pads.usbmon.open_buses
-        seen["tv"] = (await daemon.handle(ipc.Verb.SWITCH, {"mode": "tv"}))["ok"]
+        seen["tv"] = (await daemon.handle(protocol.Verb.SWITCH, {"mode": "tv"}))["ok"]
         await until(lambda: pads.usbmon.open_buses == [1], "usbmon1 to be opened")
-        status = await daemon.handle(ipc.Verb.STATUS, {})
+        status = await daemon.handle(protocol.Verb.STATUS, {})
         seen["sources"] = sorted([p["bus"], p["device"], p["source"]] for p in status["pads"])
         writer = open_writer(fifo)
         try:
@@ -122,16 +122,16 @@ async def scenario(root: Path) -> dict[str, Any]:
                           if "combo" in str(r.get("source"))]
         seen["open_in_desk_again"] = pads.usbmon.open_buses
         # the node vanishes while a pad is in the VM: said in status, the daemon goes on
-        seen["tv_again"] = (await daemon.handle(ipc.Verb.SWITCH, {"mode": "tv"}))["ok"]
+        seen["tv_again"] = (await daemon.handle(protocol.Verb.SWITCH, {"mode": "tv"}))["ok"]
         await until(lambda: pads.usbmon.open_buses == [1], "usbmon1 to be opened again")
         os.close(open_writer(fifo))  # a writer that goes away: EOF on the node
         await until(lambda: pads.usbmon.open_buses == [], "the vanished node to be let go")
         seen["reason_after_vanish"] = sorted({str(row.get("reason")) for row in pads.usbmon.describe()})
         fifo.unlink()  # and stays gone (the module was unloaded)
-        status = await daemon.handle(ipc.Verb.STATUS, {})  # looks, and moves no reader
+        status = await daemon.handle(protocol.Verb.STATUS, {})  # looks, and moves no reader
         seen["after_vanish"] = sorted([p["device"], p["source"], "went away" in str(p.get("reason"))]
                                       for p in status["pads"])
-        seen["desk_after_vanish"] = (await daemon.handle(ipc.Verb.SWITCH, {"mode": "desk"}))["ok"]
+        seen["desk_after_vanish"] = (await daemon.handle(protocol.Verb.SWITCH, {"mode": "desk"}))["ok"]
     return seen
 
 

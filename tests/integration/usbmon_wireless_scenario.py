@@ -21,7 +21,7 @@ from typing import Any
 
 from usbmon_daemon_scenario import open_writer, until
 
-from modeswitch import ipc
+from modeswitch import protocol
 from modeswitch.config.loader import Config, load_config
 from modeswitch.core.history import HistoryLog
 from modeswitch.core.seat import BackendSet, Seat
@@ -141,14 +141,14 @@ async def phase(daemon: Daemon, fifo: Path, split: bytes, chord: bytes, pads: in
     the whole chord from one pad: back to desk."""
     vm_pads, coordinator = daemon.vm_pads, daemon.coordinator
     assert vm_pads is not None and coordinator is not None
-    seen: dict[str, Any] = {"tv": (await daemon.handle(ipc.Verb.SWITCH, {"mode": "tv"}))["ok"]}
+    seen: dict[str, Any] = {"tv": (await daemon.handle(protocol.Verb.SWITCH, {"mode": "tv"}))["ok"]}
     await until(lambda: vm_pads.usbmon.open_buses == [1], "usbmon1 to be opened")
-    seen["before"] = rows(await daemon.handle(ipc.Verb.STATUS, {}))
+    seen["before"] = rows(await daemon.handle(protocol.Verb.STATUS, {}))
     writer = open_writer(fifo)
     try:
         os.write(writer, split)
         await until(lambda: sum(1 for r in vm_pads.usbmon.describe() if r.get("pad")) == pads, "the pads to show")
-        seen["during"] = rows(await daemon.handle(ipc.Verb.STATUS, {}))
+        seen["during"] = rows(await daemon.handle(protocol.Verb.STATUS, {}))
         seen["mode_after_split"] = coordinator.state.mode
         os.write(writer, chord)
         await until(lambda: coordinator.state.mode == "desk" and coordinator.state.target is None, "desk")

@@ -8,7 +8,7 @@ import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
-from modeswitch.cli.render import print_status
+from modeswitch.cli.render_status import print_status
 from modeswitch.model import SeatState
 from modeswitch.parts.usb.spec import UsbDevice
 from modeswitch.parts.vm.spec import AttachedUsb, VmObservation
