@@ -9,6 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+from modeswitch import packaged
 from modeswitch.errors import ModeswitchError
 from modeswitch.paths import xdg_dir
 from modeswitch.shipped import RULES_NAME, USBMON_CONF, rules_path
@@ -16,11 +17,15 @@ from modeswitch.triggers.usbmon_reader import USBMON_GROUP  # the group the rule
 
 
 def udev_rules(install: bool, dest: Path = Path("/etc/udev/rules.d"),
-               modules: Path = Path("/etc/modules-load.d")) -> str:
+               modules: Path = Path("/etc/modules-load.d"), package: Path = packaged.UDEV_RULES_DIR) -> str:
     """The rules, and for pads in the VM the usbmon module at boot and its group."""
     text = rules_path().read_text(encoding="utf-8")
     if not install:
         return text
+    if (package / RULES_NAME).exists():
+        return _already_packaged(package / RULES_NAME, dest / RULES_NAME) + (
+            f"to read pads inside the VM, add the daemon's user to group {USBMON_GROUP}: "
+            f"sudo usermod -aG {USBMON_GROUP} $USER (then log in again)\n")
     if os.geteuid() != 0:
         raise ModeswitchError("installing udev rules needs root", "run: sudo modeswitch udev-rules --install")
     dest.mkdir(parents=True, exist_ok=True)
@@ -48,7 +53,7 @@ def _group_exists(name: str) -> bool:
 
 
 UNIT_TEMPLATE = """\
-# modeswitch as a systemd user service: `modeswitch systemd-unit --install`, then
+# modeswitch as a systemd user service; start it with
 #   systemctl --user daemon-reload && systemctl --user enable --now modeswitch
 [Unit]
 Description=modeswitch: switch the VFIO seat between TV and desk mode
@@ -75,8 +80,19 @@ def systemd_unit(executable: Path) -> str:
     return UNIT_TEMPLATE.format(executable=executable)
 
 
-def install_unit(executable: Path, config_home: Path) -> str:
-    target = config_home / "systemd" / "user" / "modeswitch.service"
+def _already_packaged(installed: Path, shadow: Path) -> str:
+    """Nothing to write; a copy of our own from before the package would hide its newer one."""
+    text = f"already installed by the package: {installed}\n"
+    if shadow.exists():
+        text += f"{shadow} hides it (same name, read first): remove that copy\n"
+    return text
+
+
+def install_unit(executable: Path, config_home: Path, package: Path = packaged.USER_UNIT_DIR) -> str:
+    target = config_home / "systemd" / "user" / packaged.UNIT_NAME
+    if (package / packaged.UNIT_NAME).exists():
+        return (_already_packaged(package / packaged.UNIT_NAME, target) +
+                "now: systemctl --user daemon-reload && systemctl --user enable --now modeswitch\n")
     target.parent.mkdir(parents=True, exist_ok=True)
     target.write_text(systemd_unit(executable), encoding="utf-8")
     return f"wrote {target}\nnow: systemctl --user daemon-reload && systemctl --user enable --now modeswitch\n"
