@@ -53,7 +53,11 @@ def _mode_inputs(facts: Facts) -> list[Finding]:
 
 
 def _rules(facts: Facts) -> Finding:
+    """/etc's copy (from `udev-rules --install`) hides the package's of the same name."""
     installed = facts.roots.etc / "udev" / "rules.d" / RULES_NAME
+    packaged = facts.roots.usr_lib / "udev" / "rules.d" / RULES_NAME
+    if not installed.exists() and packaged.exists():
+        installed = packaged
     text = read_text(installed)
     if text is None:
         return warn("udev.rules", f"{installed} is not installed: pads and /dev/kvmfr* need root", RULES_FIX)

@@ -19,6 +19,7 @@ class Roots:
     proc: Path = Path("/proc")
     dev: Path = Path("/dev")
     etc: Path = Path("/etc")
+    usr_lib: Path = Path("/usr/lib")  # where the Debian package puts the udev rules and the user unit
     path: str = "/usr/local/bin:/usr/bin:/bin"  # the PATH searched for looking-glass-client
     config_home: Path = Path("~/.config")  # $XDG_CONFIG_HOME: the systemd user unit lives below
     uid: int = 0

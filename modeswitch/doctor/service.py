@@ -27,6 +27,9 @@ def _notifications(facts: Facts) -> Finding:
 
 def _unit(facts: Facts) -> list[Finding]:
     unit = facts.roots.config_home / "systemd" / "user" / "modeswitch.service"
+    packaged = facts.roots.usr_lib / "systemd" / "user" / "modeswitch.service"
+    if not unit.exists() and packaged.exists():
+        unit = packaged
     if not unit.exists():
         return [warn("systemd.unit", f"{unit} is not installed", INSTALL_FIX)]
     enabled, active = facts.unit_enabled, facts.unit_active
