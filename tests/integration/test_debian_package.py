@@ -201,3 +201,30 @@ def test_lintian_of_debian_13_finds_nothing(root: RootRun) -> None:
     tags = [line for line in (lintian.out + lintian.err).splitlines()
             if line and "running with root privileges" not in line]
     assert tags == [] and lintian.rc == 0, "\n".join(tags)
+
+
+# --- pipx, on this machine's Debian 12 ---------------------------------------------------------
+
+def test_pipx_installs_the_checkout_on_the_distributions_libvirt(tmp_path: Path) -> None:
+    """`pipx install --system-site-packages .` as README says: libvirt's and evdev's bindings are
+    Debian's (no compiler), the rest comes from PyPI into pipx's own venv."""
+    source = tmp_path / "src"  # a copy: pip builds in the tree, and an old build/ there leaks in
+    shutil.copytree(REPO, source, ignore=shutil.ignore_patterns(".git", ".venv", "build", "dist", "__pycache__",
+                                                                 "*.egg-info", ".*_cache"))
+    env = {"PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "HOME": str(tmp_path), "PIPX_HOME": str(tmp_path / "pipx"),
+           "PIPX_BIN_DIR": str(tmp_path / "bin"), "PIPX_MAN_DIR": str(tmp_path / "man")}
+    done = subprocess.run(["pipx", "install", "--system-site-packages", str(source)], env=env, capture_output=True,
+                          text=True, timeout=TIMEOUT, stdin=subprocess.DEVNULL, check=False, cwd=tmp_path)
+    assert done.returncode == 0, done.stdout + done.stderr
+    modeswitch = tmp_path / "bin" / "modeswitch"
+    version = subprocess.run([str(modeswitch), "--version"], env=env, capture_output=True, text=True, check=False)
+    assert version.stdout.strip() == "modeswitch 0.1.0", version.stderr
+    python = tmp_path / "pipx" / "venvs" / "modeswitch" / "bin" / "python"
+    where = subprocess.run([str(python), "-c", "import libvirt, evdev, modeswitch; print(libvirt.__file__); "
+                            "print(evdev.__file__); print(modeswitch.__file__)"], env=env, capture_output=True,
+                           text=True, check=False, cwd=tmp_path)  # not the checkout's modeswitch
+    assert where.returncode == 0, where.stderr
+    libvirt_file, evdev_file, ours = where.stdout.splitlines()
+    assert libvirt_file.startswith("/usr/lib/python3/dist-packages/"), libvirt_file
+    assert evdev_file.startswith("/usr/lib/python3/dist-packages/"), evdev_file
+    assert ours.startswith(str(tmp_path / "pipx" / "venvs" / "modeswitch")), ours
