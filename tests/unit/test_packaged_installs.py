@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from modeswitch.cli.userfiles import RULES_NAME, install_unit, udev_rules
+from modeswitch.cli.userfiles import install_unit, udev_rules
+from modeswitch.shipped import RULES_NAME
 
 
 def test_udev_rules_point_at_the_package_and_at_a_copy_that_hides_it(tmp_path: Path) -> None:
