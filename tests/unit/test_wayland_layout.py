@@ -74,13 +74,15 @@ def test_only_changed_heads_are_sent_and_size_parsing() -> None:
     ({"WAYLAND_DISPLAY": "wayland-1", "SWAYSOCK": "/run/user/1000/sway-ipc.sock"}, DisplaySession.SWAY),
     ({"XDG_SESSION_TYPE": "wayland", "XDG_CURRENT_DESKTOP": "sway"}, DisplaySession.SWAY),
     ({"DISPLAY": ":0", "XDG_SESSION_TYPE": "x11", "XDG_CURRENT_DESKTOP": "KDE"}, DisplaySession.X11),
+    ({"WAYLAND_DISPLAY": "wayland-1", "XDG_CURRENT_DESKTOP": "Hyprland"}, DisplaySession.WLROOTS),
+    ({"WAYLAND_DISPLAY": "wayland-0", "XDG_CURRENT_DESKTOP": "labwc:wlroots"}, DisplaySession.WLROOTS),
+    ({"XDG_SESSION_TYPE": "wayland", "XDG_CURRENT_DESKTOP": "river"}, DisplaySession.WLROOTS),
 ])
 def test_the_session_picks_the_backend(env: dict[str, str], session: DisplaySession) -> None:
     assert detect_session(env) is session
 
 
 @pytest.mark.parametrize(("env", "message"), [
-    ({"WAYLAND_DISPLAY": "wayland-1", "XDG_CURRENT_DESKTOP": "Hyprland"}, "Hyprland has no display backend here"),
     ({}, "no desktop session to set displays in"),
 ])
 def test_sessions_without_a_backend_say_so(env: dict[str, str], message: str) -> None:
@@ -147,3 +149,11 @@ def test_sway_pins_every_lit_output() -> None:
     dark = Head("HEADLESS-3", False)
     assert pinned([desk, dark], [desk, dark]) == [desk]  # an output that stays dark is not touched
     assert pinned([desk, tv], [desk, Head("HEADLESS-2", False)]) == [desk, Head("HEADLESS-2", False)]
+
+
+def test_an_output_right_of_another_is_placed_after_that_ones_new_size() -> None:
+    """The undo of "TV off, desk 1600x900" names the TV (right of the desk) first."""
+    desk, tv = Head("DP-1", True, 1600, 900), Head("HDMI-A-1", False)
+    after = arrange([tv, desk], [OutputSetting("HDMI-A-1", mode="1920x1080", right_of="DP-1"),
+                                 OutputSetting("DP-1", mode="1280x720")])
+    assert [(h.name, h.x, h.width) for h in after] == [("HDMI-A-1", 1280, 1920), ("DP-1", 0, 1280)]

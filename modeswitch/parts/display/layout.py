@@ -72,7 +72,7 @@ def arrange(heads: Sequence[Head], wanted: Iterable[OutputSetting]) -> tuple[Hea
     wanted = list(wanted)
     _refuse_dark_neighbours(wanted)
     layout = {head.name: head for head in heads}
-    for setting in wanted:
+    for setting in _neighbours_first(wanted):
         layout[setting.output] = _place(layout, layout[setting.output], setting)
     if any(setting.primary and setting.enabled for setting in wanted):
         chosen = next(s.output for s in wanted if s.primary and s.enabled)
@@ -80,6 +80,20 @@ def arrange(heads: Sequence[Head], wanted: Iterable[OutputSetting]) -> tuple[Hea
     result = _shift_to_origin([layout[head.name] for head in heads])
     _refuse_overlaps(result)
     return result
+
+
+def _neighbours_first(wanted: list[OutputSetting]) -> list[OutputSetting]:
+    """An output right of another is placed after that one got its new size: the undo of
+    "TV off, desk 1600x900" lists the TV (right of the desk) before the desk."""
+    pending, done, order = list(wanted), set(), []
+    while pending:
+        ready = [s for s in pending if s.right_of not in {p.output for p in pending} - done]
+        step = ready or pending[:1]  # a cycle: kept in the given order; overlaps are refused later
+        for setting in step:
+            order.append(setting)
+            done.add(setting.output)
+            pending.remove(setting)
+    return order
 
 
 def _refuse_dark_neighbours(wanted: list[OutputSetting]) -> None:
