@@ -279,3 +279,65 @@ class HeadlessMutter:
         if self._dir is not None:
             self._dir.cleanup()
             self._dir = None
+
+
+class HeadlessWlroots:
+    """`with HeadlessWlroots("labwc", outputs=2) as wl:` → a wlroots compositor (labwc, sway …)
+    on wlroots' headless backend with HEADLESS-1…N, and wl.env: the session environment a
+    client needs (WAYLAND_DISPLAY, XDG_RUNTIME_DIR). Like sway, run as the test user under root.
+    `wl.randr()` is wlr-randr's JSON view (wlr-randr ≥ 0.3), the independent reader."""
+
+    def __init__(self, program: str, outputs: int = 2) -> None:
+        self.program = program
+        self.outputs = outputs
+        self.env: dict[str, str] = {}
+        self._process: subprocess.Popen[bytes] | None = None
+        self._dir: tempfile.TemporaryDirectory[str] | None = None
+
+    def __enter__(self) -> HeadlessWlroots:
+        try:
+            self._start()
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, value: BaseException | None, tb: TracebackType | None) -> None:
+        self.stop()
+
+    def _start(self) -> None:
+        self._dir = tempfile.TemporaryDirectory(prefix=f"ms-{self.program}-")
+        root = Path(self._dir.name)
+        (root / "config").write_text("xwayland disable\n")
+        argv = [_program(self.program, self.program)]
+        argv += ["-c", str(root / "config")] if self.program == "sway" else ["-C", str(root)]
+        if os.geteuid() == 0:
+            user = pwd.getpwnam(TEST_USER)
+            os.chown(root, user.pw_uid, user.pw_gid)
+            argv = ["setpriv", f"--reuid={user.pw_uid}", f"--regid={user.pw_gid}", "--clear-groups", *argv]
+        os.chmod(root, 0o700)
+        self.env = {"PATH": os.environ["PATH"], "HOME": str(root), "XDG_RUNTIME_DIR": str(root)}
+        env = {**self.env, "WLR_BACKENDS": "headless", "WLR_HEADLESS_OUTPUTS": str(self.outputs),
+               "WLR_LIBINPUT_NO_DEVICES": "1", "WLR_RENDERER": "pixman", "WLR_XWAYLAND": ""}
+        with open(root / "log", "wb") as log:
+            self._process = subprocess.Popen(argv, env=env, stdin=subprocess.DEVNULL, stdout=log, stderr=log,
+                                             start_new_session=True)
+        _wait_for(lambda: self._socket(root) and len(self.randr(check=False)) == self.outputs, self.program,
+                  root / "log")
+
+    def _socket(self, root: Path) -> bool:
+        found = sorted(p.name for p in root.glob("wayland-*") if not p.name.endswith(".lock"))
+        if found:
+            self.env["WAYLAND_DISPLAY"] = found[0]
+        return bool(found) and self._process is not None and self._process.poll() is None
+
+    def randr(self, *, check: bool = True) -> list[dict[str, Any]]:
+        done = subprocess.run(["wlr-randr", "--json"], env=self.env, capture_output=True, text=True, check=check)
+        return json.loads(done.stdout) if done.returncode == 0 and done.stdout.strip() else []
+
+    def stop(self) -> None:
+        process, self._process = self._process, None
+        _stop(process)
+        if self._dir is not None:
+            self._dir.cleanup()
+            self._dir = None

@@ -1,7 +1,10 @@
 """Which display backend a desktop session needs, chosen from the session's environment.
 
 On Wayland, xrandr sees only XWayland's outputs and changes nothing, so the compositor's own
-interface is used: sway's IPC, Mutter's D-Bus API, KDE's kscreen-doctor. The environment is
+interface is used: sway's IPC, Mutter's D-Bus API, KDE's kscreen-doctor, and for every other
+Wayland compositor wlr-output-management (labwc, Hyprland, river, Wayfire: the wlroots family
+implements it; one that does not is told apart when the backend connects). sway stays on its
+IPC: sway 1.7 reports its outputs to that protocol as disabled. The environment is
 read each time the display is used, not when the daemon starts: a user daemon may start
 before the desktop session exports WAYLAND_DISPLAY and friends.
 """
@@ -23,10 +26,12 @@ class DisplaySession(StrEnum):
     SWAY = "sway"
     GNOME = "gnome"
     KDE = "kde"
+    WLROOTS = "wlroots"
 
 
 def detect_session(env: Mapping[str, str]) -> DisplaySession:
-    """GNOME and KDE by XDG_CURRENT_DESKTOP, sway by SWAYSOCK, X11 by DISPLAY alone.
+    """GNOME and KDE by XDG_CURRENT_DESKTOP, sway by SWAYSOCK, any other Wayland session
+    through wlr-output-management, X11 by DISPLAY alone.
 
     A Wayland session has DISPLAY too (XWayland), so Wayland is decided first.
     """
@@ -39,9 +44,7 @@ def detect_session(env: Mapping[str, str]) -> DisplaySession:
             return DisplaySession.KDE
         if env.get("SWAYSOCK") or "sway" in desktops:
             return DisplaySession.SWAY
-        name = env.get("XDG_CURRENT_DESKTOP") or "this Wayland desktop"
-        raise BackendError(f"{name} has no display backend here",
-                           "modeswitch sets displays on sway, GNOME, KDE Plasma and X11; leave display: out")
+        return DisplaySession.WLROOTS
     if env.get("DISPLAY"):
         return DisplaySession.X11
     raise BackendError("no desktop session to set displays in",
@@ -53,6 +56,10 @@ def backend_for(session: DisplaySession, env: Mapping[str, str]) -> DisplayBacke
         from modeswitch.parts.display.sway import SwayBackend
 
         return SwayBackend(env=env)
+    if session is DisplaySession.WLROOTS:
+        from modeswitch.parts.display.wlroots import WlrOutputBackend
+
+        return WlrOutputBackend(env=env)
     if session is DisplaySession.GNOME:
         from modeswitch.parts.display.gnome import MutterBackend
 
