@@ -172,6 +172,24 @@ class HotplugRule:
     only_when_vm_running: bool = False
 
 
+class TvEvent(StrEnum):
+    """What a CEC trigger reacts to: the TV switched on or to standby, or its input moved to
+    this PC (`input-selected`) or away from it (`input-left`)."""
+
+    TV_ON = "tv-on"
+    TV_STANDBY = "tv-standby"
+    INPUT_SELECTED = "input-selected"
+    INPUT_LEFT = "input-left"
+
+
+@dataclass(frozen=True)
+class CecRule:
+    on: TvEvent
+    mode: str
+    debounce: float = 2.0
+    device: str = "/dev/cec0"
+
+
 class SeatState:
     """Everything observed at one moment, keyed by part name; a part that could not be (or was
     not) observed is absent. The typed properties serve the parts this package ships."""

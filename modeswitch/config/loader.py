@@ -16,7 +16,7 @@ from modeswitch.config.modes import load_modes
 from modeswitch.config.triggers import read_triggers
 from modeswitch.config.yamlnodes import Node, read_document
 from modeswitch.errors import ConfigError
-from modeswitch.model import ComboSpec, HotplugRule, Mode
+from modeswitch.model import CecRule, ComboSpec, HotplugRule, Mode
 from modeswitch.paths import default_config_path
 from modeswitch.suggest import suggest
 
@@ -36,6 +36,7 @@ class Config:
     modes_dirs: tuple[Path, ...] = ()
     combos: tuple[ComboSpec, ...] = ()
     hotplug: tuple[HotplugRule, ...] = ()
+    cec: tuple[CecRule, ...] = ()
     modes: Mapping[str, Mode] = field(default_factory=dict)
 
 

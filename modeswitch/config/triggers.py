@@ -1,22 +1,23 @@
-"""The `triggers:` part of config.yaml: button combos and hotplug rules."""
+"""The `triggers:` part of config.yaml: button combos, hotplug rules and CEC events."""
 
 from __future__ import annotations
 
 from modeswitch.buttons import resolve_button
 from modeswitch.config.yamlnodes import Node
-from modeswitch.model import GAMEPAD, TOGGLE, ComboSource, ComboSpec, HotplugRule
+from modeswitch.model import GAMEPAD, TOGGLE, CecRule, ComboSource, ComboSpec, HotplugRule, TvEvent
 from modeswitch.parts.usb.read import read_kind
 from modeswitch.suggest import suggest
 
 
 def read_triggers(node: Node, modes: set[str]) -> dict[str, object]:
-    keys = node.mapping({"combos", "hotplug"})
+    keys = node.mapping({"combos", "hotplug", "cec"})
     actions = modes | {TOGGLE}
     combos = tuple(_read_combo(item, actions) for item in keys["combos"].items()) \
         if "combos" in keys else ()
     hotplug = tuple(_read_hotplug(item, modes) for item in keys["hotplug"].items()) \
         if "hotplug" in keys else ()
-    return {"combos": combos, "hotplug": hotplug}
+    cec = tuple(_read_cec(item, modes) for item in keys["cec"].items()) if "cec" in keys else ()
+    return {"combos": combos, "hotplug": hotplug, "cec": cec}
 
 
 def _read_combo(node: Node, actions: set[str]) -> ComboSpec:
@@ -85,3 +86,21 @@ def _read_hotplug(node: Node, modes: set[str]) -> HotplugRule:
         only_when_vm_running=keys["only_when_vm_running"].boolean()
         if "only_when_vm_running" in keys else False,
     )
+
+
+def _read_cec(node: Node, modes: set[str]) -> CecRule:
+    keys = node.mapping({"on", "mode", "debounce", "device"})
+    for required in ("on", "mode"):
+        if required not in keys:
+            raise node.error(f"a cec trigger needs '{required}'", "e.g. {on: tv-on, mode: tv}")
+    text = keys["on"].string()
+    events = [event.value for event in TvEvent]
+    if text not in events:
+        raise keys["on"].error(f"unknown CEC event '{text}'", suggest(text, events))
+    mode = keys["mode"].string()
+    if mode not in modes:
+        raise keys["mode"].error(f"unknown mode '{mode}'", suggest(mode, modes))
+    device = keys["device"].string() if "device" in keys else "/dev/cec0"
+    if not device.startswith("/dev/"):
+        raise keys["device"].error(f"'{device}' is not a device path", "e.g. /dev/cec0")
+    return CecRule(TvEvent(text), mode, keys["debounce"].number(0.0, 60.0) if "debounce" in keys else 2.0, device)

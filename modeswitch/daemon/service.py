@@ -55,6 +55,9 @@ class Daemon:
         self.coordinator: Coordinator | None = None
         self.triggers: Any = None
         self.usb_watch: Any = None
+        self.cec: Any = None  # the CEC event triggers, while some rule needs the bus
+        self._cec_key: tuple[object, ...] | None = None
+        self.cec_tv: Any = None
         self._reload_timer: asyncio.TimerHandle | None = None
         self._tasks: set[asyncio.Task[Any]] = set()
         # the socket is up before the backends (to refuse a second daemon early); requests
@@ -85,6 +88,7 @@ class Daemon:
             watcher.start()
             await self._start_triggers()
             self._sync_usb_watch()
+            self._sync_cec()
             self.ready.set()  # status now shows the pads being read, too
             self.coordinator.recover()
             notify(READY="1", STATUS=self._status_line(), MAINPID=str(os.getpid()))
@@ -95,6 +99,7 @@ class Daemon:
             watcher.stop()
             await self._stop_triggers()
             self._sync_usb_watch(stopping=True)
+            self._sync_cec(stopping=True)
             await self.coordinator.shutdown()
             await self.seat.backends.close()
 
@@ -179,6 +184,7 @@ class Daemon:
                                                                   config.trigger_threshold):
             self._spawn(self._restart_triggers())
         self._sync_usb_watch()
+        self._sync_cec()
         log.info("config reloaded: %d mode(s)%s", len(config.modes),
                  f"; rewired {', '.join(changed)}" if changed else "")
         self.events.publish(EventKind.RELOAD, ok=True, modes=sorted(config.modes))
@@ -288,6 +294,29 @@ class Daemon:
         elif not wanted and self.usb_watch is not None:
             self.usb_watch.stop()
             self.usb_watch = None
+
+    def _sync_cec(self, stopping: bool = False) -> None:
+        """Read the CEC bus only while some `triggers: cec:` rule needs it, started afresh when
+        the rules or the tv backend change; the tv backend tells it each frame it sends, so
+        that the TV's answers to modeswitch are not taken for the TV's own doing."""
+        tv = self.seat.backends.get("tv") if self.seat is not None else None
+        key = None if stopping or not self.config.cec else (self.config.cec, id(tv))
+        if key == self._cec_key:
+            return
+        if self.cec is not None:
+            self.cec.stop()
+            if self.cec.note_sent in getattr(self.cec_tv, "on_send", []):
+                self.cec_tv.on_send.remove(self.cec.note_sent)
+            self.cec = None
+        self._cec_key, self.cec_tv = key, tv
+        if key is None:
+            return
+        from modeswitch.triggers.cec_reader import CecTriggers
+
+        self.cec = CecTriggers(self.config.cec, self, self)
+        if tv is not None and hasattr(tv, "on_send"):
+            tv.on_send.append(self.cec.note_sent)
+        self.cec.start(self._loop)
 
     def _spawn(self, work: Coroutine[Any, Any, None]) -> None:
         task = self._loop.create_task(work)

@@ -30,11 +30,13 @@ FIELDS = {
                                       "flags", "osd_name", "primary_device_type", "log_addr_type",
                                       "all_device_types", "features"]),
 }
-IOCTLS = ["CEC_ADAP_G_CAPS", "CEC_ADAP_G_PHYS_ADDR", "CEC_ADAP_G_LOG_ADDRS", "CEC_ADAP_S_LOG_ADDRS", "CEC_TRANSMIT"]
+IOCTLS = ["CEC_ADAP_G_CAPS", "CEC_ADAP_G_PHYS_ADDR", "CEC_ADAP_G_LOG_ADDRS", "CEC_ADAP_S_LOG_ADDRS", "CEC_TRANSMIT",
+          "CEC_RECEIVE", "CEC_G_MODE", "CEC_S_MODE"]
 CONSTANTS = ["CEC_TX_STATUS_OK", "CEC_TX_STATUS_NACK", "CEC_RX_STATUS_OK", "CEC_RX_STATUS_TIMEOUT",
              "CEC_RX_STATUS_FEATURE_ABORT", "CEC_LOG_ADDR_TYPE_PLAYBACK", "CEC_OP_PRIM_DEVTYPE_PLAYBACK",
              "CEC_OP_ALL_DEVTYPE_PLAYBACK", "CEC_OP_CEC_VERSION_1_4", "CEC_VENDOR_ID_NONE", "CEC_CAP_LOG_ADDRS",
-             "CEC_MAX_MSG_SIZE", "CEC_MAX_LOG_ADDRS"]
+             "CEC_MAX_MSG_SIZE", "CEC_MAX_LOG_ADDRS", "CEC_MODE_NO_INITIATOR", "CEC_MODE_FOLLOWER",
+             "CEC_MODE_MONITOR"]
 
 
 def header_facts(tmp_path: Path) -> dict[str, int]:

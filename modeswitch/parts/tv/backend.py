@@ -70,6 +70,15 @@ class CecBackend:
     def __init__(self, device: str = "/dev/cec0", *, opener: Callable[[str], CecLink] = KernelLink) -> None:
         self.device = device
         self.opener = opener
+        # told each frame before it is sent (from the worker thread): the CEC triggers, so
+        # that the TV's answers to it are not taken for the TV's own doing
+        self.on_send: list[Callable[[bytes], None]] = []
+
+    def _send(self, link: CecLink, frame: cec.Frame, reply: int = 0) -> Sent:
+        data = frame.encode()
+        for listener in list(self.on_send):
+            listener(data)
+        return link.send(data, reply)
 
     async def observe(self) -> TvObservation:
         """The adapter's physical address, the TV's power and the active source; a missing or
@@ -84,8 +93,8 @@ class CecBackend:
         try:
             address = link.physical_address()
             me = link.logical_address()
-            power = _answer(link.send(cec.give_power_status(me).encode(), cec.Opcode.REPORT_POWER_STATUS))
-            source = _answer(link.send(cec.request_active_source(me).encode(), cec.Opcode.ACTIVE_SOURCE))
+            power = _answer(self._send(link, cec.give_power_status(me), cec.Opcode.REPORT_POWER_STATUS))
+            source = _answer(self._send(link, cec.request_active_source(me), cec.Opcode.ACTIVE_SOURCE))
         finally:
             link.close()
         status = cec.power_status(power) if power else None
@@ -107,10 +116,10 @@ class CecBackend:
             me = link.logical_address()
             sent = 0
             for frame in _frames_of(me, step):
-                if not link.send(frame.encode()).acked:
+                if not self._send(link, frame).acked:
                     if sent and step.undo is not None:
                         for back in _frames_of(me, step.undo):
-                            link.send(back.encode())
+                            self._send(link, back)
                     raise BackendError(f"the TV did not acknowledge {cec.describe(frame).split(': ')[1]}",
                                        "is it connected by HDMI and is CEC (Anynet+, Bravia Sync, SimpLink…) on?")
                 sent += 1

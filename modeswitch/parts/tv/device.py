@@ -29,6 +29,9 @@ ALL_DEVTYPE_PLAYBACK = 0x10
 CEC_VERSION_1_4 = 5
 VENDOR_ID_NONE = 0xFFFFFFFF
 CAP_LOG_ADDRS = 1 << 1
+MODE_NO_INITIATOR = 0x0
+MODE_FOLLOWER = 0x1 << 4
+MODE_MONITOR = 0xE << 4  # every frame this adapter sends and receives; needs CAP_NET_ADMIN
 
 
 class CecMsg(ctypes.Structure):
@@ -66,6 +69,9 @@ ADAP_G_PHYS_ADDR = _ioc(_READ, 1, ctypes.sizeof(ctypes.c_uint16))
 ADAP_G_LOG_ADDRS = _ioc(_READ, 3, ctypes.sizeof(CecLogAddrs))
 ADAP_S_LOG_ADDRS = _ioc(_READ | _WRITE, 4, ctypes.sizeof(CecLogAddrs))
 TRANSMIT = _ioc(_READ | _WRITE, 5, ctypes.sizeof(CecMsg))
+RECEIVE = _ioc(_READ | _WRITE, 6, ctypes.sizeof(CecMsg))
+G_MODE = _ioc(_READ, 8, ctypes.sizeof(ctypes.c_uint32))
+S_MODE = _ioc(_WRITE, 9, ctypes.sizeof(ctypes.c_uint32))
 
 
 def message(data: bytes, *, reply: int = 0, timeout_ms: int = 0) -> CecMsg:
@@ -91,17 +97,17 @@ def playback_device(name: str = "modeswitch") -> CecLogAddrs:
 class CecDevice:
     """One open /dev/cecN. Blocking calls: the backend runs them in a worker thread."""
 
-    def __init__(self, path: str) -> None:
+    def __init__(self, path: str, *, nonblocking: bool = False) -> None:
         self.path = path
         try:
-            self.fd = os.open(path, os.O_RDWR | os.O_CLOEXEC)
+            self.fd = os.open(path, os.O_RDWR | os.O_CLOEXEC | (os.O_NONBLOCK if nonblocking else 0))
         except OSError as exc:
             raise open_error(path, exc) from None
 
     def close(self) -> None:
         os.close(self.fd)
 
-    def _ioctl(self, request: int, argument: ctypes.Structure | ctypes.c_uint16, what: str) -> None:
+    def _ioctl(self, request: int, argument: ctypes.Structure | ctypes.c_uint16 | ctypes.c_uint32, what: str) -> None:
         try:
             fcntl.ioctl(self.fd, request, argument)
         except OSError as exc:
@@ -136,6 +142,22 @@ class CecDevice:
         msg = message(data, reply=reply, timeout_ms=timeout_ms)
         self._ioctl(TRANSMIT, msg, "send a message")
         return msg
+
+    def set_mode(self, mode: int) -> None:
+        """How this open file takes part: MODE_NO_INITIATOR | MODE_FOLLOWER to be handed the
+        frames for us and the broadcasts without keeping others from sending."""
+        self._ioctl(S_MODE, ctypes.c_uint32(mode), "change its mode")
+
+    def receive(self) -> bytes | None:
+        """The next received frame, or None when none is queued (the file is non-blocking)."""
+        msg = CecMsg()
+        try:
+            fcntl.ioctl(self.fd, RECEIVE, msg)
+        except BlockingIOError:
+            return None
+        except OSError as exc:
+            raise ioctl_error(self.path, "receive", exc) from None
+        return bytes(msg.msg[: msg.len])
 
 
 def open_error(path: str, exc: OSError) -> BackendError:

@@ -23,7 +23,9 @@ class Opcode(IntEnum):
     TEXT_VIEW_ON = 0x0D
     STANDBY = 0x36
     ROUTING_CHANGE = 0x80
+    ROUTING_INFORMATION = 0x81
     ACTIVE_SOURCE = 0x82
+    REPORT_PHYSICAL_ADDRESS = 0x84
     REQUEST_ACTIVE_SOURCE = 0x85
     SET_STREAM_PATH = 0x86
     GIVE_DEVICE_POWER_STATUS = 0x8F
@@ -128,6 +130,20 @@ def reported_source(frame: Frame) -> int | None:
     return int.from_bytes(frame.operands, "big")
 
 
+def routing_change(frame: Frame) -> tuple[int, int] | None:
+    """(from, to) of a <Routing Change>: the TV (or a switch) moved its input; None otherwise."""
+    if frame.opcode != Opcode.ROUTING_CHANGE or len(frame.operands) != 4:
+        return None
+    return int.from_bytes(frame.operands[:2], "big"), int.from_bytes(frame.operands[2:], "big")
+
+
+def stream_path(frame: Frame) -> int | None:
+    """The address a <Set Stream Path> asks to be shown (the TV's input menu); None otherwise."""
+    if frame.opcode != Opcode.SET_STREAM_PATH or len(frame.operands) != 2:
+        return None
+    return int.from_bytes(frame.operands, "big")
+
+
 def describe(frame: Frame) -> str:
     """cec-ctl's wording: `Playback Device 1 to TV (4 to 0): IMAGE_VIEW_ON (0x04)`."""
     source = _DEVICE_NAMES[frame.initiator]
@@ -137,8 +153,12 @@ def describe(frame: Frame) -> str:
         return f"{head}: POLL"
     name = frame.opcode.name if isinstance(frame.opcode, Opcode) else "UNKNOWN"
     text = f"{head}: {name} (0x{int(frame.opcode):02x})"
-    if frame.opcode in (Opcode.ACTIVE_SOURCE, Opcode.INACTIVE_SOURCE) and len(frame.operands) == 2:
+    if frame.opcode in (Opcode.ACTIVE_SOURCE, Opcode.INACTIVE_SOURCE, Opcode.SET_STREAM_PATH) \
+            and len(frame.operands) == 2:
         text += f":\n\tphys-addr: {format_physical_address(int.from_bytes(frame.operands, 'big'))}"
+    elif frame.opcode == Opcode.ROUTING_CHANGE and len(frame.operands) == 4:
+        old, new = (format_physical_address(int.from_bytes(frame.operands[i:i + 2], "big")) for i in (0, 2))
+        text += f":\n\torig-phys-addr: {old}\n\tnew-phys-addr: {new}"
     elif frame.opcode == Opcode.REPORT_POWER_STATUS and frame.operands:
         value = frame.operands[0]
         text += f":\n\tpwr-state: {_POWER_NAMES.get(value, 'unknown')} (0x{value:02x})"
