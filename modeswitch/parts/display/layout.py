@@ -85,7 +85,8 @@ def arrange(heads: Sequence[Head], wanted: Iterable[OutputSetting]) -> tuple[Hea
 def _neighbours_first(wanted: list[OutputSetting]) -> list[OutputSetting]:
     """An output right of another is placed after that one got its new size: the undo of
     "TV off, desk 1600x900" lists the TV (right of the desk) before the desk."""
-    pending, done, order = list(wanted), set(), []
+    pending, order = list(wanted), []
+    done: set[str] = set()
     while pending:
         ready = [s for s in pending if s.right_of not in {p.output for p in pending} - done]
         step = ready or pending[:1]  # a cycle: kept in the given order; overlaps are refused later
