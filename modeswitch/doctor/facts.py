@@ -46,6 +46,7 @@ class Facts:
     resolution: tuple[int, int] = (1920, 1080)
     resolution_source: str = "default"
     shipped_rules: str | None = None
+    session: str | None = None  # the desktop session displays are set in (x11, sway, gnome, kde, wlroots)
     notes: tuple[str, ...] = field(default_factory=tuple)
 
     def modes_using(self, part: str) -> list[str]:

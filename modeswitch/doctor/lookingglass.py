@@ -2,6 +2,10 @@
 
 The size rule is Looking Glass's own: width × height × 4 bytes × 2 frames, plus 10 MiB, rounded
 up to a power of two (32 MiB for 1080p, 64 for 1440p, 128 for 4K).
+
+On KDE Plasma's Wayland session the client's `-F` (win:fullScreen) is ignored unless the
+window's size and position are given as well (Looking Glass issues 1297 and 1050): the window
+opens at its default 1024x768 in the middle of the screen. The fix is in the mode's argv.
 """
 
 from __future__ import annotations
@@ -47,7 +51,7 @@ def qemu_conf(facts: Facts) -> Path | None:
 def checks(facts: Facts) -> list[Finding]:
     if not facts.viewer_wanted():
         return [ok("lg.client", "no mode runs Looking Glass: nothing to check")]
-    findings = [_client(facts)]
+    findings = [_client(facts), *_kde_fullscreen(facts)]
     domain = facts.libvirt.domain
     if domain is None:
         return findings
@@ -73,6 +77,35 @@ def _client(facts: Facts) -> Finding:
     output = facts.viewer_version.output if facts.viewer_version is not None else ""
     found = VERSION_RE.search(output)
     return ok("lg.client", f"{facts.viewer_path}: {'version ' + found.group(1) if found else 'version unknown'}")
+
+
+def asks_fullscreen(argv: tuple[str, ...]) -> bool:
+    return any(arg == "-F" or arg.lower() in ("win:fullscreen", "win:fullscreen=yes", "win:fullscreen=true",
+                                              "win:fullscreen=1", "win:fullscreen=on") for arg in argv[1:])
+
+
+def places_window(argv: tuple[str, ...]) -> bool:
+    given = {arg.split("=", 1)[0].lower() for arg in argv[1:] if "=" in arg}
+    return {"win:size", "win:position"} <= given
+
+
+def _kde_fullscreen(facts: Facts) -> list[Finding]:
+    """Only on KDE Wayland, only for modes that run the viewer fullscreen."""
+    if facts.session != "kde":
+        return []
+    modes = {name: mode.viewer.argv for name, mode in sorted(facts.config.modes.items())
+             if mode.viewer is not None and mode.viewer.run and asks_fullscreen(mode.viewer.argv)}
+    lacking = [name for name, argv in modes.items() if not places_window(argv)]
+    if not modes:
+        return []
+    if not lacking:
+        return [ok("lg.kde-fullscreen", "KDE Wayland: the fullscreen viewer is given its size and position")]
+    width, height = facts.resolution
+    return [warn("lg.kde-fullscreen",
+                 f"on KDE Wayland looking-glass-client ignores -F without a window size and position "
+                 f"(Looking Glass issues 1297, 1050): mode {', '.join(lacking)}",
+                 f"add win:size={width}x{height} win:position=0x0 to looking_glass.argv after -F (the desk "
+                 "monitor's size and its place in the layout)")]
 
 
 def _size(check: str, what: str, size: int | None, need: int, facts: Facts) -> Finding:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
+from collections.abc import Mapping
 from pathlib import Path
 
 from modeswitch.config.loader import Config, load_config
@@ -60,8 +62,17 @@ async def gather(roots: Roots, config: Config, config_error: str | None, resolut
         viewer_path=None if viewer_missing else shutil.which(viewer_argv[0], path=roots.path),
         unit_enabled=_systemctl(roots, "is-enabled"), unit_active=_systemctl(roots, "is-active"),
         notifications=await probe_notifications() if config.notifications else CommandResult(None, error="off"),
-        resolution=size, resolution_source=source, shipped_rules=shipped_rules,
+        resolution=size, resolution_source=source, shipped_rules=shipped_rules, session=session_of(os.environ),
     )
+
+
+def session_of(env: Mapping[str, str]) -> str | None:
+    from modeswitch.parts.display.session import detect_session
+
+    try:
+        return detect_session(env).value
+    except ModeswitchError:
+        return None  # no desktop session (a service started outside it)
 
 
 def _systemctl(roots: Roots, verb: str) -> CommandResult:

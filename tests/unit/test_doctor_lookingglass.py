@@ -7,8 +7,10 @@ from pathlib import Path
 import pytest
 from doctor_machine import FIXTURES, KVM, LIBVIRT_QEMU, USER, Machine
 
+from modeswitch.config.loader import load_config
 from modeswitch.doctor import lookingglass
 from modeswitch.doctor.report import Finding, Status
+from modeswitch.doctor.run import session_of
 
 
 def by_check(findings: list[Finding]) -> dict[str, Finding]:
@@ -120,3 +122,46 @@ def test_no_mode_runs_the_viewer(tmp_path: Path) -> None:
     machine.write("cfg/modes/desk.yaml", "name: desk\nlooking_glass: false\n")
     findings = lookingglass.checks(machine.facts())
     assert [(f.check, f.status) for f in findings] == [("lg.client", Status.OK)]
+
+
+def _with_viewer(machine: Machine, argv: list[str] | None) -> object:
+    desk = "name: desk\nlooking_glass: " + ("true" if argv is None else f"{{run: true, argv: {argv}}}") + "\n"
+    machine.write("cfg/modes/desk.yaml", desk)
+    return load_config(machine.root / "cfg" / "config.yaml", required=True)
+
+
+@pytest.mark.parametrize(("session", "argv", "status", "text"), [
+    # the shipped default argv is [looking-glass-client, -F]: on KDE Wayland that opens a window
+    ("kde", None, Status.WARN, "ignores -F without a window size and position (Looking Glass issues 1297, 1050): "
+                               "mode desk"),
+    ("kde", ["looking-glass-client", "win:fullScreen=yes"], Status.WARN, "mode desk"),
+    ("kde", ["looking-glass-client", "-F", "win:size=2560x1440", "win:position=0x0"], Status.OK,
+     "given its size and position"),
+    ("kde", ["looking-glass-client", "-F", "win:size=2560x1440"], Status.WARN, "mode desk"),
+    ("kde", ["looking-glass-client", "win:size=2560x1440"], None, ""),  # not fullscreen: nothing to say
+    ("gnome", ["looking-glass-client", "-F"], None, ""),
+    ("wlroots", ["looking-glass-client", "-F"], None, ""),
+    (None, ["looking-glass-client", "-F"], None, ""),
+])
+def test_fullscreen_on_kde_wayland_needs_size_and_position(tmp_path: Path, session: str | None,
+                                                            argv: list[str] | None, status: Status | None,
+                                                            text: str) -> None:
+    machine = Machine(tmp_path).build()
+    config = _with_viewer(machine, argv)
+    findings = by_check(lookingglass.checks(machine.facts(config=config, session=session, resolution=(2560, 1440))))
+    finding = findings.get("lg.kde-fullscreen")
+    assert (finding.status if finding else None) is status
+    if finding is not None:
+        assert text in finding.message
+        if status is Status.WARN:
+            assert finding.fix == ("add win:size=2560x1440 win:position=0x0 to looking_glass.argv after -F "
+                                   "(the desk monitor's size and its place in the layout)")
+
+
+@pytest.mark.parametrize(("env", "session"), [
+    ({"WAYLAND_DISPLAY": "wayland-0", "XDG_CURRENT_DESKTOP": "KDE"}, "kde"),
+    ({"DISPLAY": ":0", "XDG_SESSION_TYPE": "x11", "XDG_CURRENT_DESKTOP": "KDE"}, "x11"),  # Plasma on X11: -F works
+    ({}, None),
+])
+def test_the_doctor_reads_the_session_from_the_environment(env: dict[str, str], session: str | None) -> None:
+    assert session_of(env) == session
