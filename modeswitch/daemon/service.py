@@ -42,11 +42,12 @@ _RELOAD_SETTLE = 0.3  # editors write files in several steps; reload once they a
 class Daemon:
     def __init__(self, config: Config, paths: Paths, config_path: Path | None, *,
                  build: SeatBuilder = build_seat, usbmon_root: Path = Path("/dev"),
-                 notifier: Notifier | None = None) -> None:
+                 notifier: Notifier | None = None, cec_opener: Callable[[str], Any] | None = None) -> None:
         self.config = config
         self.events = EventHub()  # for `modeswitch events` and desktop notifications
         self._notifier = notifier
         self._build, self._usbmon_root = build, usbmon_root  # the sandbox passes its own
+        self._cec_opener = cec_opener  # None: the kernel's /dev/cecN
         self.vm_pads: Any = None
         self.paths = paths
         self.config_path = config_path
@@ -313,7 +314,10 @@ class Daemon:
             return
         from modeswitch.triggers.cec_reader import CecTriggers
 
-        self.cec = CecTriggers(self.config.cec, self, self)
+        if self._cec_opener is not None:
+            self.cec = CecTriggers(self.config.cec, self, self, opener=self._cec_opener)
+        else:
+            self.cec = CecTriggers(self.config.cec, self, self)
         if tv is not None and hasattr(tv, "on_send"):
             tv.on_send.append(self.cec.note_sent)
         self.cec.start(self._loop)

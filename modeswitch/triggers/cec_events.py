@@ -39,9 +39,16 @@ ECHOES: dict[int, tuple[frozenset[TvEvent], float]] = {
     Opcode.GIVE_DEVICE_POWER_STATUS: (frozenset({TvEvent.TV_ON, TvEvent.TV_STANDBY}), 2.0),
     Opcode.REQUEST_ACTIVE_SOURCE: (frozenset({TvEvent.INPUT_SELECTED, TvEvent.INPUT_LEFT}), 2.0),
 }
-# Which received opcodes an answer to our question can be: only those are taken as its echo.
-_ANSWERS: dict[int, set[int]] = {Opcode.GIVE_DEVICE_POWER_STATUS: {Opcode.REPORT_POWER_STATUS},
-                                 Opcode.REQUEST_ACTIVE_SOURCE: {Opcode.ACTIVE_SOURCE}}
+# Which received frames an answer to our question can be: only those are taken as its echo.
+# <Report Power Status> answers us directly; broadcast (CEC 2.0), it is a change, so news.
+_ANSWERS: dict[int, tuple[int, bool]] = {Opcode.GIVE_DEVICE_POWER_STATUS: (Opcode.REPORT_POWER_STATUS, True),
+                                         Opcode.REQUEST_ACTIVE_SOURCE: (Opcode.ACTIVE_SOURCE, False)}
+# A frame of ours ends the echo of the one it undoes: after our <Image View On> the TV going to
+# standby is not the echo of the <Standby> we sent before it.
+_UNDOES: dict[int, set[int]] = {Opcode.IMAGE_VIEW_ON: {Opcode.STANDBY}, Opcode.TEXT_VIEW_ON: {Opcode.STANDBY},
+                                 Opcode.STANDBY: {Opcode.IMAGE_VIEW_ON, Opcode.TEXT_VIEW_ON},
+                                 Opcode.ACTIVE_SOURCE: {Opcode.INACTIVE_SOURCE},
+                                 Opcode.INACTIVE_SOURCE: {Opcode.ACTIVE_SOURCE}}
 
 
 def classify(frame: Frame, ours: int) -> TvEvent | None:
@@ -86,17 +93,25 @@ class EchoFilter:
     def own(self, data: bytes, now: float) -> None:
         frame = cec.decode(data)
         if frame.opcode is not None and int(frame.opcode) in ECHOES:
-            self._sent = [s for s in self._sent if now - s.at < ECHOES[s.opcode][1]]
+            undone = _UNDOES.get(int(frame.opcode), set())
+            self._sent = [s for s in self._sent if now - s.at < ECHOES[s.opcode][1] and s.opcode not in undone]
             self._sent.append(_Sent(int(frame.opcode), now))
 
     def explains(self, frame: Frame, event: TvEvent, now: float) -> Frame | None:
         """The frame of ours that `event` (seen in `frame`) is the echo of, if any."""
         for sent in reversed(self._sent):
             events, window = ECHOES[sent.opcode]
-            answers = _ANSWERS.get(sent.opcode)
-            if event in events and 0 <= now - sent.at < window and (answers is None or frame.opcode in answers):
-                return Frame(0, 0, sent.opcode)
+            if event in events and 0 <= now - sent.at < window and _answers(sent.opcode, frame):
+                return Frame(0, 0, Opcode(sent.opcode))
         return None
+
+
+def _answers(question: int, frame: Frame) -> bool:
+    """Whether `frame` can be the answer to our `question`; True for frames that ask nothing."""
+    if question not in _ANSWERS:
+        return True
+    opcode, directed = _ANSWERS[question]
+    return frame.opcode == opcode and (not directed or frame.destination != cec.BROADCAST)
 
 
 class CecEventRules:

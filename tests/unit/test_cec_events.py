@@ -100,6 +100,14 @@ def run(events: list[tuple[float, str, str]], mode: str = "desk") -> list[tuple[
     ([(0.0, "tx", "40:8f"), (0.1, "rx", "04:90:00"), (0.2, "tx", "4f:85"), (0.3, "rx", "8f:82:20:00")], "desk", []),
     # ... but the answer to a question explains only itself: a Standby right after is the TV's
     ([(0.0, "tx", "40:8f"), (0.1, "rx", "04:90:00"), (0.5, "rx", "0f:36")], "tv", [("desk", "cec tv-standby")]),
+    # ... and a CEC 2.0 TV's broadcast report right after our question is a change, so news
+    ([(0.0, "tx", "40:8f"), (0.1, "rx", "04:90:00"), (0.3, "rx", "0f:90:01")], "tv", [("desk", "cec tv-standby")]),
+    # our Standby, then our Image View On: the TV switched off by hand after that is news
+    ([(0.0, "tx", "40:36"), (2.0, "tx", "40:04"), (3.0, "rx", "0f:90:00"), (4.0, "rx", "0f:36")], "tv",
+     [("desk", "cec tv-standby")]),
+    # and the other way round: our Image View On, then our Standby; the TV on by hand is news
+    ([(0.0, "tx", "40:04"), (2.0, "tx", "40:36"), (3.0, "rx", "0f:90:01"), (5.0, "rx", "0f:90:00")], "desk",
+     [("tv", "cec tv-on")]),
     # loop 4: our <Inactive Source> on leaving tv mode; the TV turns to another input
     ([(0.0, "tx", "40:9d:10:00"), (1.0, "rx", "0f:80:10:00:20:00")], "tv", []),
     # echoes wear off: long after our <Image View On>, the TV switched on by hand is news
