@@ -15,9 +15,10 @@ import pytest
 from support.compositors import HeadlessWlroots
 
 from modeswitch.errors import BackendError, PlanError
-from modeswitch.model import OutputSetting, Step, StepKind
+from modeswitch.model import Step, StepKind
 from modeswitch.parts.display.plan import plan_display
 from modeswitch.parts.display.session import SessionDisplay
+from modeswitch.parts.display.spec import OutputSetting
 from modeswitch.parts.display.wlroots import WlrOutputBackend
 
 TV = (OutputSetting("HEADLESS-2", mode="1920x1080", right_of="HEADLESS-1"),)

@@ -14,14 +14,16 @@ custom mode, as virtual and headless outputs need.
 from __future__ import annotations
 
 import asyncio
+import os
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from modeswitch.errors import BackendError
-from modeswitch.model import DisplayObservation, OutputSetting, Step, StepKind
+from modeswitch.model import Step, StepKind
 from modeswitch.observed import satisfied, unknown_outputs
 from modeswitch.parts.display.layout import Head, arrange, changed, observation
+from modeswitch.parts.display.spec import DisplayObservation, OutputSetting
 from modeswitch.parts.display.wayland_wire import Connection, Event, socket_path
 
 MANAGER = "zwlr_output_manager_v1"
@@ -192,8 +194,6 @@ class WlrOutputBackend:
         self.display, self.env, self.timeout, self.settle = display, env, timeout, settle
 
     def _path(self) -> str:
-        import os
-
         return self.display or socket_path(os.environ if self.env is None else self.env)
 
     def heads(self) -> tuple[Head, ...]:
