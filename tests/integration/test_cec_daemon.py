@@ -9,7 +9,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from modeswitch import ipc
+from modeswitch import protocol
 from modeswitch.config.loader import Config, load_config
 from modeswitch.core.history import HistoryLog
 from modeswitch.core.seat import BackendSet, Seat
@@ -81,9 +81,9 @@ async def scenario(root: Path, tv: StandInTv) -> dict[str, Any]:
         await settled("desk")
         seen["after_console"] = cec.PowerStatus(tv.power).name
         for mode in ("tv", "desk", "tv"):  # our own switches: wake, standby, wake; the TV reports each
-            seen[f"cli {mode}"] = (await daemon.handle(ipc.Verb.SWITCH, {"mode": mode}))["ok"]
+            seen[f"cli {mode}"] = (await daemon.handle(protocol.Verb.SWITCH, {"mode": mode}))["ok"]
             await settled(mode)
-        await daemon.handle(ipc.Verb.STATUS, {})  # asks the TV's power and source: answers only
+        await daemon.handle(protocol.Verb.STATUS, {})  # asks the TV's power and source: answers only
         await asyncio.sleep(0.1)
         tv.remote_power(False)  # the TV switched off with its remote: already dark, desk plans no step
         await settled("desk")
