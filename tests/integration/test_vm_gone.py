@@ -1,4 +1,4 @@
-"""A VM destroyed from outside in the middle of a switch, on the real embedded libvirt.
+"""A VM destroyed from outside in the middle of a switch, on a real session libvirtd.
 
 Steps act on what the plan saw; libvirt refusing them on a VM that is gone must fail the step,
 not count as "already done", and the last look must check the seat against the mode: either
@@ -13,8 +13,10 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import libvirt
 import pytest
-from support.loop import run, shared_root
+from libvirt_fixtures import PrivateLibvirtd
+from support.loop import run
 
 from modeswitch.config.loader import Config
 from modeswitch.core.history import HistoryLog
@@ -23,12 +25,16 @@ from modeswitch.model import Mode, Step, StepKind
 from modeswitch.parts.hooks.backend import HookRunner
 from modeswitch.parts.hooks.spec import Hook, Hooks
 from modeswitch.parts.usb.spec import UsbMatch
+from modeswitch.parts.usb.sysfs import SysfsUsbInventory
 from modeswitch.parts.viewer.backend import ViewerSupervisor
 from modeswitch.parts.viewer.spec import ViewerSpec
+from modeswitch.parts.vm.backend import LibvirtBackend
 from modeswitch.parts.vm.spec import VmPower
-from modeswitch.sandbox.embedded_vm import EmbeddedVm
+from modeswitch.sandbox.embedded_vm import stand_in_pads
+from modeswitch.sandbox.stand_in_usb import StandInXml, write_usb_tree
 
 VIEWER = (sys.executable, "-c", "import time; time.sleep(1e6)", "looking-glass-client stand-in")
+DOMAIN = "msw-first"  # one of the shared libvirtd's disk-less domains (conftest.py)
 TV = Mode("tv", vm=VmPower.RUNNING, usb=(UsbMatch("pads", kind="gamepad"),), viewer=ViewerSpec(run=False))
 DESK = Mode("desk", vm=VmPower.RUNNING, usb=(), viewer=ViewerSpec(run=True, argv=VIEWER),
             hooks=Hooks(before=(Hook(("true",)),)))
@@ -52,17 +58,6 @@ class DestroyBefore:
         return getattr(self.inner, name)
 
 
-@pytest.fixture(scope="module")
-def vm() -> Any:
-    """Two stand-in pads on a VM with ports for both."""
-    embedded = EmbeddedVm("modeswitch-gone", pads=2, root=shared_root())
-    run(embedded.__aenter__())
-    try:
-        yield embedded
-    finally:
-        run(embedded.__aexit__(None, None, None))
-
-
 def viewer(tmp_path: Path) -> ViewerSupervisor:
     """Kept across the seats of one test (the one-shot CLI's way), stopped by `no_viewer_left`."""
     return ViewerSupervisor(VIEWER, tmp_path / "viewer.pid", 1.0, stop_on_close=False, owner=str(tmp_path))
@@ -74,37 +69,50 @@ def no_viewer_left(tmp_path: Path) -> Any:
     run(viewer(tmp_path).apply(Step.make(StepKind.VIEWER_STOP, "looking-glass", "stop Looking Glass")))
 
 
-def seat_for(vm: EmbeddedVm, tmp_path: Path, at: int) -> Seat:
-    count = [0]
-    destroy = lambda: run_in_thread(vm)  # noqa: E731
-    backends = BackendSet(
-        hooks=DestroyBefore(HookRunner(), count, at, destroy),
-        usb=vm.inventory(),
-        vm=DestroyBefore(vm.backend(), count, at, destroy),
-        viewer=DestroyBefore(viewer(tmp_path), count, at, destroy),
-    )
-    config = Config(path=tmp_path / "config.yaml", modes={"tv": TV, "desk": DESK}, step_timeout=10.0)
-    return Seat(config, backends, HistoryLog(tmp_path / "history.jsonl"))
+class Rig:
+    """The domain on the shared libvirtd with two stand-in pads (emulated USB keyboards, whose
+    host side is a sysfs tree), and the connection the test destroys it through."""
+
+    def __init__(self, daemon: PrivateLibvirtd, conn: libvirt.virConnect, tmp_path: Path) -> None:
+        self.conn, self.tmp_path = conn, tmp_path
+        self.inventory = SysfsUsbInventory(write_usb_tree(tmp_path / "sysfs", stand_in_pads(2)))
+        self.backend = LibvirtBackend(daemon.uri, DOMAIN, self.inventory, usb_xml=StandInXml(self.inventory))
+
+    def destroy(self) -> None:
+        """Synchronously, from outside: the step after it must see the VM gone."""
+        self.conn.lookupByName(DOMAIN).destroy()
+
+    def seat(self, at: int) -> Seat:
+        count = [0]
+        backends = BackendSet(
+            hooks=DestroyBefore(HookRunner(), count, at, self.destroy),
+            usb=self.inventory,
+            vm=DestroyBefore(self.backend, count, at, self.destroy),
+            viewer=DestroyBefore(viewer(self.tmp_path), count, at, self.destroy),
+        )
+        config = Config(path=self.tmp_path / "config.yaml", modes={"tv": TV, "desk": DESK}, step_timeout=10.0)
+        return Seat(config, backends, HistoryLog(self.tmp_path / "history.jsonl"))
 
 
-def run_in_thread(vm: EmbeddedVm) -> None:
-    """Destroy through the VM's own connection, synchronously: the step after it must see it."""
-    vm.connection.lookupByName(vm.domain).destroy()  # type: ignore[union-attr]
+@pytest.fixture
+def rig(libvirtd: tuple[PrivateLibvirtd, libvirt.virConnect], tmp_path: Path) -> Any:
+    daemon, conn = libvirtd
+    conn.lookupByName(DOMAIN).create()
+    made = Rig(daemon, conn, tmp_path)
+    run(made.backend.connect())
+    yield made
+    run(made.backend.close())
 
 
 async def switch(seat: Seat, target: str, current: str | None) -> Any:
-    await seat.backends.get("vm").inner.connect()
-    try:
-        return await seat.switch(target, "test", current=current, state=await seat.observe())
-    finally:
-        await seat.backends.close()
+    """The module's connection stays open and the viewer is the one-shot CLI's kind: nothing
+    to close here."""
+    return await seat.switch(target, "test", current=current, state=await seat.observe())
 
 
-def into(vm: EmbeddedVm, tmp_path: Path, mode: str) -> None:
-    """Put the seat in `mode` with nothing destroyed, on a running VM."""
-    if run(vm.state()) != 1:
-        run(vm.start())
-    result = run(switch(seat_for(vm, tmp_path, at=0), mode, None))
+def into(rig: Rig, mode: str) -> None:
+    """Put the seat in `mode` with nothing destroyed."""
+    result = run(switch(rig.seat(at=0), mode, None))
     assert result.ok, result.error
 
 
@@ -114,14 +122,14 @@ CASES = [("tv", "desk", at) for at in range(1, 5)] + [("desk", "tv", at) for at 
 
 
 @pytest.mark.parametrize(("start", "target", "at"), CASES, ids=[f"{c[0]}-to-{c[1]}-step{c[2]}" for c in CASES])
-def test_a_vm_destroyed_mid_switch_fails_and_rolls_back(vm: EmbeddedVm, tmp_path: Path,
-                                                       start: str, target: str, at: int) -> None:
-    into(vm, tmp_path, start)
-    seat = seat_for(vm, tmp_path, at)
+def test_a_vm_destroyed_mid_switch_fails_and_rolls_back(rig: Rig, tmp_path: Path, start: str, target: str,
+                                                       at: int) -> None:
+    into(rig, start)
+    seat = rig.seat(at)
     result = run(switch(seat, target, start))
     assert not result.ok, f"the switch to {target} reported done on a destroyed VM"
     assert result.error and result.failed_step, "a failed switch says which step and why"
-    assert run(vm.state()) != 1  # modeswitch never starts a VM behind the user's back on rollback
+    assert not rig.conn.lookupByName(DOMAIN).isActive()  # a rollback never starts the VM again
     # rolled back: Looking Glass runs only if it ran before (the daemon then stops it on the
     # VM's stop event); it is never started on the VM that is gone
     assert run(viewer(tmp_path).observe()).running is (start == "desk")
