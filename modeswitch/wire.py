@@ -64,6 +64,57 @@ def request(fields: Mapping[str, str | int]) -> bytes:
                            for key, value in fields.items()) + "}\n").encode()
 
 
+def pretty(value: Any) -> str:
+    """json.dumps(value, indent=2, sort_keys=True): what `--json` prints, for the daemon's
+    replies (str keys; str, int, float, bool, None, lists and dicts as values)."""
+    if _json is None:
+        import json
+
+        return json.dumps(value, indent=2, sort_keys=True)
+    out: list[str] = []
+    _pretty(value, "", out)
+    return "".join(out)
+
+
+def _pretty(value: Any, indent: str, out: list[str]) -> None:
+    if isinstance(value, dict) and value:
+        inner = indent + "  "
+        out.append("{")
+        for n, key in enumerate(sorted(value)):
+            out.append(("," if n else "") + "\n" + inner + _json.encode_basestring_ascii(key) + ": ")
+            _pretty(value[key], inner, out)
+        out.append("\n" + indent + "}")
+    elif isinstance(value, list | tuple) and value:
+        inner = indent + "  "
+        out.append("[")
+        for n, item in enumerate(value):
+            out.append(("," if n else "") + "\n" + inner)
+            _pretty(item, inner, out)
+        out.append("\n" + indent + "]")
+    else:
+        out.append(_scalar(value))
+
+
+def _scalar(value: Any) -> str:
+    if isinstance(value, str):
+        return _json.encode_basestring_ascii(value)
+    if value is None:
+        return "null"
+    if value is True or value is False:
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return int.__repr__(value)
+    if isinstance(value, float):
+        if value != value:
+            return "NaN"
+        if value in (float("inf"), float("-inf")):
+            return "Infinity" if value > 0 else "-Infinity"
+        return float.__repr__(value)
+    if isinstance(value, dict | list | tuple):  # empty ones
+        return "{}" if isinstance(value, dict) else "[]"
+    raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
+
+
 def _value(value: str | int) -> str:
     if isinstance(value, bool) or not isinstance(value, str | int):
         raise TypeError(f"a request field is a string or an integer, not {type(value).__name__}")

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import sys
 
-from modeswitch import ipc
+from modeswitch import ipc, wire
 from modeswitch.cli.commands import thin_request
 from modeswitch.cli.render_status import print_status
 from modeswitch.errors import ModeswitchError, NoReply
@@ -44,8 +44,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def answer(verb: str, result: Any, as_json: bool) -> int:
-    """Print a daemon's answer to a thin command the way the full path prints it (json's
-    encoder only for --json: status bars that parse text pay nothing for it)."""
+    """Print a daemon's answer to a thin command the way the full path prints it."""
     if verb == "switch":
         # a switch's answer: the outcome's vocabulary and its renderer, which status does without
         from modeswitch.cli.render import print_outcome
@@ -65,9 +64,7 @@ def answer(verb: str, result: Any, as_json: bool) -> int:
 
 
 def _print_json(value: Any) -> None:
-    import json
-
-    print(json.dumps(value, indent=2, sort_keys=True))
+    print(wire.pretty(value))
 
 
 if __name__ == "__main__":

@@ -25,6 +25,11 @@ def test_reads_what_json_writes(value: object) -> None:
         assert wire.loads(text) == json.loads(text)
 
 
+@given(VALUES)
+def test_prints_as_json_prints(value: object) -> None:
+    assert wire.pretty(value) == json.dumps(value, indent=2, sort_keys=True)
+
+
 @given(st.dictionaries(st.text(), st.text() | st.integers(), max_size=5))
 def test_writes_requests_as_json_would(fields: dict[str, str | int]) -> None:
     assert wire.request(fields) == json.dumps(fields, separators=(",", ":")).encode() + b"\n"
