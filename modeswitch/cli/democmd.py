@@ -3,14 +3,11 @@
 from __future__ import annotations
 
 import argparse
-import os
 
 
 def command(_args: argparse.Namespace) -> int:
-    # The embedded libvirt driver logs to our stderr; its "tainted" warnings are about the
-    # demo's own root-run QEMU and monitor use. Errors still show. libvirt reads this when it
-    # is first imported, which is why the demo is imported only after it is set.
-    os.environ.setdefault("LIBVIRT_LOG_OUTPUTS", "4:stderr")
+    # Imported only now: libvirt's log settings, which main.setup_logging made (its lines go to
+    # the debug log, see modeswitch/logsink.py), are read when libvirt is first imported.
     from modeswitch.cli.demo import run_demo
 
     return run_demo()

@@ -86,7 +86,10 @@ def setup_logging(verbose: bool, daemon: bool) -> None:
     import logging
 
     from modeswitch.cli.logsetup import JournalFormatter
+    from modeswitch.logsink import route_libvirt_logs
 
+    # Before anything imports libvirt: its own log lines become our debug records (-v shows them).
+    route_libvirt_logs(logging.getLogger("modeswitch.libvirt"))
     if logging.getLogger().handlers:
         return
     handler = logging.StreamHandler(sys.stderr)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from enum import StrEnum
@@ -19,6 +20,7 @@ import libvirt
 import libvirtaio
 
 from modeswitch.errors import BackendError
+from modeswitch.logsink import error_handler
 
 T = TypeVar("T")
 
@@ -119,7 +121,8 @@ def ensure_event_loop(registry: list[ThreadSafeAsyncIOImpl]) -> None:
     `registry` is the process-wide record of that one registration (see `EVENT_IMPL`)."""
     loop = asyncio.get_running_loop()
     if not registry and libvirtaio.getCurrentImpl() is None:
-        libvirt.registerErrorHandler(lambda _ctx, _err: None, None)  # errors arrive as exceptions
+        # Errors arrive as exceptions; libvirt's own report of each goes to the debug log.
+        libvirt.registerErrorHandler(error_handler(logging.getLogger("modeswitch.libvirt")), None)
         registry.append(ThreadSafeAsyncIOImpl(loop=loop).register())
     current = registry[0] if registry else libvirtaio.getCurrentImpl()
     if current is None or current.loop is not loop:
