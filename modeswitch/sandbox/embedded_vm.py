@@ -26,7 +26,10 @@ from modeswitch.parts.guest.backend import CHANNEL_XML, LibvirtGuestAgent
 from modeswitch.parts.usb.sysfs import SysfsUsbInventory
 from modeswitch.parts.vm.backend import LibvirtBackend
 from modeswitch.parts.vm.connection import EVENT_IMPL, VmEvent, ensure_event_loop
-from modeswitch.sandbox.guest_image import GuestImage
+from modeswitch.sandbox import caps_cache
+from modeswitch.sandbox.guest_image import GuestImage, cache_root
+from modeswitch.sandbox.progress import Progress, silent
+from modeswitch.sandbox.saved_state import SavedState, WarmStart, saved_state, state_spec
 from modeswitch.sandbox.stand_in_usb import FakeUsbDevice, StandInXml, write_usb_tree
 
 T = TypeVar("T")
@@ -56,11 +59,11 @@ def stand_in_adapters() -> tuple[FakeUsbDevice, ...]:
 
 
 def domain_xml(name: str, emulator: str, usb_ports: int | None = None, guest: GuestImage | None = None,
-               console: Path | None = None, agent_socket: Path | None = None) -> str:
+               console: Path | None = None, agent_socket: Path | None = None, uuid: str | None = None) -> str:
     """Disk-less q35. With `guest`, it boots that kernel and initramfs (256 MiB, which the
     Debian kernel needs) and a serial console log. With `agent_socket`, it has the guest
     agent's channel, bound there: the path libvirt derives from a nested temp root exceeds the
-    108 bytes a Unix socket path may have."""
+    108 bytes a Unix socket path may have. `uuid`: the one a saved state demands."""
     ports = f" ports='{usb_ports}'" if usb_ports else ""
     boot, memory, extra = "", 64, ""
     if agent_socket is not None:
@@ -73,7 +76,7 @@ def domain_xml(name: str, emulator: str, usb_ports: int | None = None, guest: Gu
         if console is not None:
             extra += f"\n    <serial type='file'><source path='{console}'/></serial>"
     return f"""<domain type='qemu'>
-  <name>{name}</name>
+  <name>{name}</name>{f"<uuid>{uuid}</uuid>" if uuid else ""}
   <memory unit='MiB'>{memory}</memory>
   <vcpu>1</vcpu>
   <os><type arch='x86_64' machine='q35'>hvm</type>{boot}</os>
@@ -103,13 +106,17 @@ class EmbeddedVm:
     after the block, also on errors. libvirt 9 binds its embedded driver to the first root a
     process opens, for the life of the process: a process that needs several VMs one after
     another (a test session, a benchmark) passes the same `root` to each, with distinct names.
+
+    With a guest, the VM starts from the saved booted guest (sandbox/saved_state.py) unless
+    `saved=False`; the first VM of a definition makes that state, saying so on `progress`.
     """
 
     def __init__(self, name: str = "modeswitch-demo", pads: int = 2, *, start: bool = True,
                  usb_ports: int | None = None, parent: Path | None = None,
                  root: Path | None = None, guest: GuestImage | None = None,
                  emulator: str | None = None, agent_channel: bool = False,
-                 extra_usb: tuple[FakeUsbDevice, ...] = ()) -> None:
+                 extra_usb: tuple[FakeUsbDevice, ...] = (), saved: bool = True,
+                 progress: Progress | None = None) -> None:
         self.domain, self._pads, self._start = name, pads, start
         self._extra_usb = extra_usb  # more stand-ins (e.g. a wireless adapter's), same path
         self._emulator = emulator  # a wrapper around QEMU (e.g. one that preloads umockdev)
@@ -121,6 +128,8 @@ class EmbeddedVm:
         self.root = root or Path()
         self._conn: libvirt.virConnect | None = None
         self._dom: libvirt.virDomain | None = None
+        self._saved, self._progress = saved and guest is not None, progress or silent()
+        self.warm: WarmStart | None = None  # how it starts from the saved guest, when it does
 
     @property
     def uri(self) -> str:
@@ -168,12 +177,24 @@ class EmbeddedVm:
             (self.root / "etc").mkdir(exist_ok=True)
             (self.root / "etc" / "qemu.conf").write_text(QEMU_CONF)
             write_usb_tree(self.sysfs, stand_in_pads(self._pads) + self._extra_usb)
+            # QEMU's capabilities from an earlier run: a wrapper (a new path each run) is probed anew.
+            kept = None if self._emulator else caps_cache.kept_dir(cache_root(), libvirt.getVersion(), emulator)
+            if kept is not None:
+                caps_cache.seed(self.root, kept)
             self._conn = conn = await self._run(_open, self.uri)
             if self._agent_channel:
                 self._socket_dir = Path(tempfile.mkdtemp(prefix="msw-ga-"))
+            state = await self._run(self._saved_state, conn) if self._saved else None
             xml = domain_xml(self.domain, emulator, self._usb_ports, self.guest, self.console_log,
-                             self._socket_dir / "agent.sock" if self._socket_dir else None)
+                             self._socket_dir / "agent.sock" if self._socket_dir else None,
+                             state.uuid if state else None)
             self._dom = await self._run(conn.defineXML, xml)
+            if kept is not None:
+                caps_cache.keep(self.root, kept)
+            if state is not None:
+                self.warm = WarmStart(state, self.root / "lib" / "qemu" / "save" / f"{self.domain}.save",
+                                      self._progress)
+                await self.warm.prepare(self)
             if self._start:
                 await self.start()
         except BaseException:
@@ -199,8 +220,19 @@ class EmbeddedVm:
         with contextlib.suppress(libvirt.libvirtError):
             if dom.isActive():
                 dom.destroy()
-        with contextlib.suppress(libvirt.libvirtError):
-            dom.undefine()
+        with contextlib.suppress(libvirt.libvirtError):  # a saved guest's managed save goes too
+            dom.undefineFlags(libvirt.VIR_DOMAIN_UNDEFINE_MANAGED_SAVE)
+
+    def _saved_state(self, conn: libvirt.virConnect) -> SavedState:
+        """The saved state of this definition: its XML with fixed stand-ins for per-run paths."""
+        assert self.guest is not None
+        canonical = domain_xml(self.domain, "qemu-system-x86_64", self._usb_ports, self.guest, Path("/console.log"),
+                               Path("/agent.sock") if self._agent_channel else None)
+        spec = state_spec(self.guest, canonical, conn.getLibVersion(), conn.getVersion())
+        return saved_state(self.guest, spec)
+
+    def libvirt_domain(self) -> libvirt.virDomain:
+        return self._domain()
 
     def _domain(self) -> libvirt.virDomain:
         if self._dom is None:
@@ -208,7 +240,11 @@ class EmbeddedVm:
         return self._dom
 
     async def start(self) -> None:
-        await self._run(self._domain().create)
+        """Boot, or with a saved guest restore it (then the agent answers and the clock is set)."""
+        if self.warm is not None:
+            await self.warm.start(self)
+        else:
+            await self._run(self._domain().create)
 
     async def pause(self) -> None:
         await self._run(self._domain().suspend)

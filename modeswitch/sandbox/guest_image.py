@@ -31,6 +31,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from modeswitch.errors import BackendError
+from modeswitch.sandbox.progress import Progress, silent
 
 RECIPE_VERSION = 3
 KERNEL_META = "linux-image-amd64"  # the -cloud- flavour has no USB at all
@@ -138,8 +139,9 @@ def _locked(path: Path) -> Iterator[None]:
         yield
 
 
-def ensure_guest(root: Path | None = None) -> GuestImage:
-    """The cached guest for the current inputs, building it first when it is missing."""
+def ensure_guest(root: Path | None = None, progress: Progress | None = None) -> GuestImage:
+    """The cached guest for the current inputs, building it first when it is missing (one
+    line on `progress` then: it takes a while, once)."""
     root = root or cache_root()
     spec = inputs()
     target = root / f"guest-{inputs_hash(spec)}"
@@ -148,7 +150,8 @@ def ensure_guest(root: Path | None = None) -> GuestImage:
         if not image.initrd.exists():
             work = Path(tempfile.mkdtemp(prefix=".build-", dir=root))
             try:
-                _build(spec, work)
+                with (progress or silent()).step(f"building the guest image from Debian packages in {target}"):
+                    _build(spec, work)
                 (work / "inputs.json").write_text(json.dumps(spec, indent=1, sort_keys=True))
                 shutil.rmtree(target, ignore_errors=True)
                 work.rename(target)
