@@ -12,6 +12,7 @@ status after each switch, and removes everything it made.
 from __future__ import annotations
 
 import asyncio
+import functools
 import sys
 import tempfile
 from pathlib import Path
@@ -19,9 +20,10 @@ from pathlib import Path
 from modeswitch.cli.render import print_outcome, print_plan
 from modeswitch.config.loader import load_config
 from modeswitch.core.coordinator import Coordinator
+from modeswitch.core.outcome import Outcome
 from modeswitch.core.seat import Seat
 from modeswitch.daemon.compose import build_seat
-from modeswitch.errors import ModeswitchError
+from modeswitch.errors import BackendError, ModeswitchError
 from modeswitch.model import SeatState
 from modeswitch.parts.audio.backend import PulseAudioBackend
 from modeswitch.parts.guest.backend import GuestActions, LibvirtGuestAgent
@@ -36,6 +38,7 @@ from modeswitch.sandbox.embedded_vm import EmbeddedVm
 from modeswitch.sandbox.guest_image import ensure_guest
 from modeswitch.sandbox.guest_view import complete, settled_guest_usb
 from modeswitch.sandbox.private_pulse import PrivatePulse
+from modeswitch.sandbox.progress import Progress
 
 HDMI_SINK = ("alsa_output.pci-0000_03_00.1.hdmi-stereo", "HDMI TV")
 DESK_SINK = ("alsa_output.usb-Generic_USB_Audio-00.analog-stereo", "Desk speakers")
@@ -99,12 +102,16 @@ async def _demo() -> int:
               "a stand-in CEC bus with a TV in standby; a stand-in DDC/CI monitor showing hdmi1")
         with PrivatePulse([HDMI_SINK, DESK_SINK]) as pulse:
             pulse.play(DESK_SINK[0], name="demo music")
-            print("building (or reusing the cached) tiny Linux guest from Debian packages")
-            guest = await asyncio.get_running_loop().run_in_executor(None, ensure_guest)
-            print(f"  kernel {guest.kernel}, initramfs {guest.initrd}")
-            print("starting an embedded disk-less VM (qemu:///embed, TCG) that boots it; 2 emulated USB "
+            progress = Progress()
+            guest = await asyncio.get_running_loop().run_in_executor(None, functools.partial(
+                ensure_guest, progress=progress))
+            print(f"a tiny Linux guest built from Debian packages: kernel {guest.kernel}, initramfs {guest.initrd}")
+            print("defining an embedded disk-less VM (qemu:///embed, TCG) that runs it; 2 emulated USB "
                   "keyboards stand in for Xbox 360 pads")
-            async with EmbeddedVm("modeswitch-demo", pads=2, start=False, parent=workdir, guest=guest) as vm:
+            async with EmbeddedVm("modeswitch-demo", pads=2, start=False, parent=workdir, guest=guest,
+                                  progress=progress) as vm:
+                if vm.warm is not None:
+                    print(f"  its first start resumes the saved booted guest ({vm.warm.state.path})")
                 config = load_config(demo_files(workdir, vm.domain, vm.uri, pulse.server), required=True)
                 print(f"config ok: modes {', '.join(sorted(config.modes))}")
                 agent = vm.agent()
@@ -119,19 +126,20 @@ async def _demo() -> int:
                 }
                 seat = await build_seat(config, paths, resident=True, given=stand_ins)
                 try:
-                    return await _cycle(seat, agent)
+                    return await _cycle(seat, vm, agent)
                 finally:
                     await seat.backends.close()  # the guest actions' close() closes the agent
 
 
-async def _cycle(seat: Seat, agent: LibvirtGuestAgent) -> int:
+async def _cycle(seat: Seat, vm: EmbeddedVm, agent: LibvirtGuestAgent) -> int:
     coordinator = Coordinator(seat)
     _print_state(coordinator, await coordinator.sync_from_world())
     failures = 0
-    for target in ("desk", "tv", "desk"):
+    for number, target in enumerate(("desk", "tv", "desk")):
         print(f"\n=== switching to {target} ===")
         print_plan((await coordinator.plan(target)).as_dict())
-        outcome = await coordinator.request(target, "demo")
+        outcome = await (_first_switch(coordinator, vm, agent, target) if number == 0
+                         else coordinator.request(target, "demo"))
         print_outcome(outcome)
         for step in (seat.history.tail(1) or [{}])[-1].get("steps", []):
             if step.get("output"):  # a guest action's output, as the history record keeps it
@@ -142,6 +150,24 @@ async def _cycle(seat: Seat, agent: LibvirtGuestAgent) -> int:
         await _print_guest(agent, len(state.vm.usb) if state.vm else 0)
     print("\nhistory:", len(seat.history.tail(10)), "transitions recorded;", "cleaning up")
     return 0 if failures == 0 else 2
+
+
+async def _first_switch(coordinator: Coordinator, vm: EmbeddedVm, agent: LibvirtGuestAgent, target: str) -> Outcome:
+    """The first switch starts the VM, from the saved guest: a state QEMU refused is one line,
+    a cold boot and a new state, then the switch again. A restored guest is then settled (its
+    agent synced, its clock set), which a boot does not need."""
+    outcome = await coordinator.request(target, "demo")
+    warm = vm.warm
+    if warm is None:
+        return outcome
+    if not outcome.ok and warm.refused_on_start():
+        await warm.refused(vm, BackendError(outcome.error or "the VM did not start"))
+        outcome = await coordinator.request(target, "demo")
+    if outcome.ok and not warm.refused_on_start() and not warm.restored:
+        await warm.settle(vm, agent)
+        if warm.restored:
+            print("  the VM resumed the saved booted guest: its agent answered guest-sync, its clock is set")
+    return outcome
 
 
 async def _print_guest(agent: LibvirtGuestAgent, attached: int) -> None:

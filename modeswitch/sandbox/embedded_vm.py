@@ -38,7 +38,10 @@ T = TypeVar("T")
 # stdio_handler=file libvirt wants virtlogd, which an embedded driver has no daemon for.
 # namespaces=[]: QEMU sees the caller's own /dev (libvirt cannot build QEMU a private one
 # inside a chroot such as scripts/debian13-root's, and emulated input nodes exist only there).
-QEMU_CONF = 'user = "root"\ngroup = "root"\nstdio_handler = "file"\nnamespaces = []\n'
+# remember_owner=0: QEMU runs as root, so there is no owner to give back, and the guest image
+# is shared by every run: libvirt's per-process owner records on it (xattrs) would be stale to
+# the next run (a warning from a forked child, which libvirt writes to stderr itself).
+QEMU_CONF = 'user = "root"\ngroup = "root"\nstdio_handler = "file"\nnamespaces = []\nremember_owner = 0\n'
 
 
 def stand_in_pads(count: int) -> tuple[FakeUsbDevice, ...]:

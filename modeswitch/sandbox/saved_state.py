@@ -40,6 +40,7 @@ from modeswitch.sandbox.guest_image import GuestImage
 from modeswitch.sandbox.progress import Progress
 
 if TYPE_CHECKING:
+    from modeswitch.backends.guest import LibvirtGuestAgent
     from modeswitch.sandbox.embedded_vm import EmbeddedVm
 
 T = TypeVar("T")
@@ -149,16 +150,20 @@ class WarmStart:
         """libvirt removes the managed save once it restored it; one still there was refused."""
         return self.managed.exists()
 
-    async def settle(self, vm: EmbeddedVm) -> None:
+    async def settle(self, vm: EmbeddedVm, agent: LibvirtGuestAgent | None = None) -> None:
         """Right after a restore: the agent answers `guest-sync` (which also drops anything
         half-read in the channel from before the save) and the guest's clock, stopped at the
-        moment of the save, is set to now."""
-        agent = vm.agent()
-        await agent.connect()
+        moment of the save, is set to now. Give the `agent` link already open on the VM's
+        connection, if any: libvirt takes one agent-event listener per connection."""
+        own = agent is None
+        agent = agent or vm.agent()
+        if own:
+            await agent.connect()
         try:
             await agent.wait_ready(SETTLE_GUARD)
         finally:
-            await agent.close()
+            if own:
+                await agent.close()
         await _run(sync_and_set_time, vm.libvirt_domain())
         self.restored = True
 
