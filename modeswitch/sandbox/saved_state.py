@@ -40,7 +40,7 @@ from modeswitch.sandbox.guest_image import GuestImage
 from modeswitch.sandbox.progress import Progress
 
 if TYPE_CHECKING:
-    from modeswitch.backends.guest import LibvirtGuestAgent
+    from modeswitch.parts.guest.backend import LibvirtGuestAgent
     from modeswitch.sandbox.embedded_vm import EmbeddedVm
 
 T = TypeVar("T")
@@ -87,7 +87,7 @@ class WarmStart:
 
     def __init__(self, state: SavedState, managed: Path, progress: Progress) -> None:
         self.state, self.managed, self._progress = state, managed, progress
-        self.restored = False  # the last start resumed the saved guest (rather than booting it)
+        self.restored = False  # libvirt says the running guest was restored from a state file
 
     async def prepare(self, vm: EmbeddedVm) -> None:
         """The domain (defined, shut off) gets the booted state as its managed save."""
@@ -164,8 +164,9 @@ class WarmStart:
         finally:
             if own:
                 await agent.close()
-        await _run(sync_and_set_time, vm.libvirt_domain())
-        self.restored = True
+        dom = vm.libvirt_domain()
+        await _run(sync_and_set_time, dom)
+        self.restored = (await _run(dom.state))[1] == libvirt.VIR_DOMAIN_RUNNING_RESTORED
 
 
 def sync_and_set_time(dom: libvirt.virDomain) -> None:

@@ -1,7 +1,10 @@
-"""Session fixtures: one real Linux guest, booted once and shared by the tests that need it.
+"""Session fixtures: one real Linux guest, restored once and shared by the tests that need it.
 
-Booting the guest under TCG takes seconds; every test that only attaches, detaches and looks
-from inside shares this one VM and leaves it as it found it (no stand-in attached).
+The guest comes from its saved state (modeswitch/sandbox/saved_state.py): booted, saved and
+cached the first time, restored in about a second afterwards. Every test that only attaches,
+detaches and looks from inside shares this one VM and leaves it as it found it (no stand-in
+attached). The long first steps (building the image, saving the booted guest) print one line
+each on the terminal: what is being done and how long it took.
 """
 
 from __future__ import annotations
@@ -15,14 +18,29 @@ from modeswitch.parts.guest.backend import LibvirtGuestAgent
 from modeswitch.parts.vm.backend import LibvirtBackend
 from modeswitch.sandbox.embedded_vm import EmbeddedVm
 from modeswitch.sandbox.guest_image import GuestImage, ensure_guest
+from modeswitch.sandbox.progress import Progress
 
 BOOT_GUARD = 180.0  # seconds for the guest to boot on a loaded 2-core machine; a hang guard
 GUEST_PADS = 2
 
 
 @pytest.fixture(scope="session")
-def guest_image() -> GuestImage:
-    return ensure_guest()
+def progress(pytestconfig: pytest.Config) -> Progress:
+    """Progress lines on pytest's terminal, past its output capture."""
+    reporter = pytestconfig.pluginmanager.get_plugin("terminalreporter")
+
+    def write(text: str) -> None:
+        if reporter is None:
+            return
+        if not text.endswith("\n"):
+            reporter.ensure_newline()
+        reporter.write(text, flush=True)
+    return Progress(write)
+
+
+@pytest.fixture(scope="session")
+def guest_image(progress: Progress) -> GuestImage:
+    return ensure_guest(progress=progress)
 
 
 class BootedGuest:
@@ -33,8 +51,8 @@ class BootedGuest:
 
 
 @pytest.fixture(scope="session")
-def booted_guest(guest_image: GuestImage) -> Iterator[BootedGuest]:
-    vm = EmbeddedVm("modeswitch-guest", pads=GUEST_PADS, root=shared_root(), guest=guest_image)
+def booted_guest(guest_image: GuestImage, progress: Progress) -> Iterator[BootedGuest]:
+    vm = EmbeddedVm("modeswitch-guest", pads=GUEST_PADS, root=shared_root(), guest=guest_image, progress=progress)
     run(vm.__aenter__())
     agent = vm.agent()
     backend = vm.backend()  # one for the session: each embedded connection is scarce

@@ -25,6 +25,7 @@ from modeswitch.parts.inputs.spec import EvdevInput
 from modeswitch.parts.vm.spec import VmPower
 from modeswitch.sandbox.embedded_vm import EmbeddedVm
 from modeswitch.sandbox.guest_image import GuestImage
+from modeswitch.sandbox.progress import Progress
 
 INPUT_EVENT_SIZE = 24
 USERS_OWN = "users-own-keyboard"  # an input-linux object the user added: never ours to remove
@@ -73,11 +74,13 @@ class KeyboardVm:
 
 
 @pytest.fixture(scope="module")
-def keyboard_vm(guest_image: GuestImage, tmp_path_factory: pytest.TempPathFactory) -> Iterator[KeyboardVm]:
+def keyboard_vm(guest_image: GuestImage, progress: Progress,
+                tmp_path_factory: pytest.TempPathFactory) -> Iterator[KeyboardVm]:
+    """A guest of its own (restored from its own saved state): QEMU must start under umockdev."""
     workdir = tmp_path_factory.mktemp("umockdev-qemu")
     keyboard = emulated_keyboard(workdir, 7, KEYBOARD_NODE)
     vm = EmbeddedVm("modeswitch-keyboard", pads=0, root=shared_root(), guest=guest_image,
-                    emulator=str(keyboard.wrapper))
+                    emulator=str(keyboard.wrapper), progress=progress)
     run(vm.__aenter__())
     agent, backend = vm.agent(), vm.backend(held_keys=NoKeysHeld())
     desk = Mode("desk", vm=VmPower.RUNNING, inputs=(EvdevInput(keyboard.devnode, grab_toggle="alt-alt"),))
