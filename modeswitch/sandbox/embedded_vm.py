@@ -15,7 +15,7 @@ import asyncio
 import contextlib
 import shutil
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -62,11 +62,13 @@ def stand_in_adapters() -> tuple[FakeUsbDevice, ...]:
 
 
 def domain_xml(name: str, emulator: str, usb_ports: int | None = None, guest: GuestImage | None = None,
-               console: Path | None = None, agent_socket: Path | None = None, uuid: str | None = None) -> str:
+               console: Path | None = None, agent_socket: Path | None = None, uuid: str | None = None,
+               qemu_env: Mapping[str, str] | None = None) -> str:
     """Disk-less q35. With `guest`, it boots that kernel and initramfs (256 MiB, which the
     Debian kernel needs) and a serial console log. With `agent_socket`, it has the guest
     agent's channel, bound there: the path libvirt derives from a nested temp root exceeds the
-    108 bytes a Unix socket path may have. `uuid`: the one a saved state demands."""
+    108 bytes a Unix socket path may have. `uuid`: the one a saved state demands. `qemu_env`:
+    variables set for QEMU alone (libvirt's qemu namespace; libvirt clears QEMU's environment)."""
     ports = f" ports='{usb_ports}'" if usb_ports else ""
     boot, memory, extra = "", 64, ""
     if agent_socket is not None:
@@ -78,7 +80,9 @@ def domain_xml(name: str, emulator: str, usb_ports: int | None = None, guest: Gu
                 f"\n    <cmdline>{guest.cmdline}</cmdline>\n  ")
         if console is not None:
             extra += f"\n    <serial type='file'><source path='{console}'/></serial>"
-    return f"""<domain type='qemu'>
+    variables = "".join(f"<qemu:env name='{k}' value='{v}'/>" for k, v in (qemu_env or {}).items())
+    tail = f"\n  <qemu:commandline>{variables}</qemu:commandline>" if variables else ""
+    return f"""<domain type='qemu' xmlns:qemu='http://libvirt.org/schemas/domain/qemu/1.0'>
   <name>{name}</name>{f"<uuid>{uuid}</uuid>" if uuid else ""}
   <memory unit='MiB'>{memory}</memory>
   <vcpu>1</vcpu>
@@ -88,7 +92,7 @@ def domain_xml(name: str, emulator: str, usb_ports: int | None = None, guest: Gu
     <controller type='usb' model='qemu-xhci'{ports}/>
     <video><model type='none'/></video>
     <memballoon model='none'/>{extra}
-  </devices>
+  </devices>{tail}
 </domain>"""
 
 
@@ -119,10 +123,11 @@ class EmbeddedVm:
                  root: Path | None = None, guest: GuestImage | None = None,
                  emulator: str | None = None, agent_channel: bool = False,
                  extra_usb: tuple[FakeUsbDevice, ...] = (), saved: bool = True,
-                 progress: Progress | None = None) -> None:
+                 progress: Progress | None = None, qemu_env: Mapping[str, str] | None = None) -> None:
         self.domain, self._pads, self._start = name, pads, start
         self._extra_usb = extra_usb  # more stand-ins (e.g. a wireless adapter's), same path
-        self._emulator = emulator  # a wrapper around QEMU (e.g. one that preloads umockdev)
+        self._emulator = emulator  # a wrapper around QEMU (its capabilities are probed anew each run)
+        self._qemu_env = dict(qemu_env or {})  # e.g. a umockdev preload: QEMU's own, probed once
         self._agent_channel = agent_channel or guest is not None  # without a guest: nobody answers
         self.guest = guest
         self._socket_dir: Path | None = None
@@ -190,7 +195,7 @@ class EmbeddedVm:
             state = await self._run(self._saved_state, conn) if self._saved else None
             xml = domain_xml(self.domain, emulator, self._usb_ports, self.guest, self.console_log,
                              self._socket_dir / "agent.sock" if self._socket_dir else None,
-                             state.uuid if state else None)
+                             state.uuid if state else None, self._qemu_env)
             self._dom = await self._run(conn.defineXML, xml)
             if kept is not None:
                 caps_cache.keep(self.root, kept)
@@ -230,7 +235,8 @@ class EmbeddedVm:
         """The saved state of this definition: its XML with fixed stand-ins for per-run paths."""
         assert self.guest is not None
         canonical = domain_xml(self.domain, "qemu-system-x86_64", self._usb_ports, self.guest, Path("/console.log"),
-                               Path("/agent.sock") if self._agent_channel else None)
+                               Path("/agent.sock") if self._agent_channel else None,
+                               qemu_env={name: "" for name in self._qemu_env})
         spec = state_spec(self.guest, canonical, conn.getLibVersion(), conn.getVersion())
         return saved_state(self.guest, spec)
 

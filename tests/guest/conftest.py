@@ -26,15 +26,18 @@ GUEST_PADS = 2
 
 @pytest.fixture(scope="session")
 def progress(pytestconfig: pytest.Config) -> Progress:
-    """Progress lines on pytest's terminal, past its output capture."""
+    """Progress lines on pytest's terminal, past its output capture (which holds a fixture's
+    output otherwise, until a test fails)."""
     reporter = pytestconfig.pluginmanager.get_plugin("terminalreporter")
+    capture = pytestconfig.pluginmanager.get_plugin("capturemanager")
 
     def write(text: str) -> None:
-        if reporter is None:
+        if reporter is None or capture is None:
             return
-        if not text.endswith("\n"):
-            reporter.ensure_newline()
-        reporter.write(text, flush=True)
+        with capture.global_and_fixture_disabled():
+            if not text.endswith("\n"):
+                reporter.ensure_newline()
+            reporter.write(text, flush=True)
     return Progress(write)
 
 

@@ -20,7 +20,7 @@ import libvirt
 import libvirt_qemu
 import pytest
 from helpers import run, shared_root
-from umockdev_qemu import PRELOAD, devices, ioctls_for_qemu
+from umockdev_qemu import devices, ioctls_for_qemu, qemu_env
 
 from modeswitch.config.loader import Config
 from modeswitch.core.history import HistoryLog
@@ -89,7 +89,7 @@ class Rig:
         return {held.path: held.handle for held in run(self.seat.observe()).vm.inputs}
 
 
-def keyboards_testbed(workdir: Path) -> tuple[Any, Path, tuple[str, str, str]]:
+def keyboards_testbed(workdir: Path) -> tuple[Any, dict[str, str], tuple[str, str, str]]:
     import gi
 
     gi.require_version("UMockdev", "1.0")
@@ -104,12 +104,8 @@ def keyboards_testbed(workdir: Path) -> tuple[Any, Path, tuple[str, str, str]]:
         text = text.replace(f"N: input/event{number}", f"N: {node.removeprefix('/dev/')}")
         testbed.add_from_string(text.replace(f"DEVNAME=/dev/input/event{number}", f"DEVNAME={node}"))
         testbed.load_ioctl(node, str(ioctl))
-    wrapper = workdir / "qemu-under-umockdev"
-    wrapper.write_text(f'#!/bin/sh\nexport LD_PRELOAD={PRELOAD} UMOCKDEV_DIR="{testbed.get_root_dir()}"\n'
-                       'exec qemu-system-x86_64 "$@"\n')
-    wrapper.chmod(0o755)
     first, second, users = (node for _, node in KEYBOARDS)
-    return testbed, wrapper, (first, second, users)
+    return testbed, qemu_env(testbed), (first, second, users)
 
 
 def _modes(first: str, second: str) -> dict[str, Mode]:
@@ -123,8 +119,8 @@ def _modes(first: str, second: str) -> dict[str, Mode]:
 @pytest.fixture(scope="module")
 def rig(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Rig]:
     workdir = tmp_path_factory.mktemp("evdev")
-    testbed, wrapper, nodes = keyboards_testbed(workdir)
-    vm = EmbeddedVm("modeswitch-evdev", pads=0, root=shared_root(), emulator=str(wrapper))
+    testbed, env, nodes = keyboards_testbed(workdir)
+    vm = EmbeddedVm("modeswitch-evdev", pads=0, root=shared_root(), qemu_env=env)
     run(vm.__aenter__())
     backend = vm.backend(held_keys=NoKeysHeld(), start_timeout=5.0)  # bounds a release that never comes
     config = Config(path=workdir / "config.yaml", modes=_modes(nodes[0], nodes[1]), step_timeout=30.0)

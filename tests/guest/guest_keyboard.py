@@ -80,7 +80,7 @@ def keyboard_vm(guest_image: GuestImage, progress: Progress,
     workdir = tmp_path_factory.mktemp("umockdev-qemu")
     keyboard = emulated_keyboard(workdir, 7, KEYBOARD_NODE)
     vm = EmbeddedVm("modeswitch-keyboard", pads=0, root=shared_root(), guest=guest_image,
-                    emulator=str(keyboard.wrapper), progress=progress)
+                    qemu_env=keyboard.env, progress=progress)
     run(vm.__aenter__())
     agent, backend = vm.agent(), vm.backend(held_keys=NoKeysHeld())
     desk = Mode("desk", vm=VmPower.RUNNING, inputs=(EvdevInput(keyboard.devnode, grab_toggle="alt-alt"),))

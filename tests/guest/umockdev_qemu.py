@@ -1,15 +1,16 @@
 """An emulated evdev keyboard that QEMU itself opens: umockdev preloaded into QEMU only.
 
 The Testbed lives in the test process (which is not preloaded: creating devices needs no
-preload, only the processes that open them do). QEMU is started by libvirt through an
-`<emulator>` wrapper that adds the preload and the testbed's directory, since libvirt gives
-QEMU a cleared environment. QEMU 7.2's input-linux asks EVIOCGVERSION, EVIOCGBIT(0) with one
+preload, only the processes that open them do). libvirt gives QEMU a cleared environment, so
+the preload and the testbed's directory go in as the domain's `<qemu:env>` (`qemu_env`): the
+emulator stays the plain QEMU, whose capabilities libvirt probed once, where an `<emulator>`
+wrapper in a new temp dir each run was probed again (half a minute on a loaded machine).
+QEMU 7.2's input-linux asks EVIOCGVERSION, EVIOCGBIT(0) with one
 byte, EVIOCGBIT(EV_KEY) and EVIOCGKEY with 96 bytes, then EVIOCGRAB.
 """
 
 from __future__ import annotations
 
-import shutil
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,7 +27,7 @@ PRELOAD = "libumockdev-preload.so.0"
 class EmulatedKeyboard:
     testbed: Any
     devnode: str
-    wrapper: Path
+    env: dict[str, str]  # QEMU's environment: EmbeddedVm(qemu_env=...)
 
     def type_key(self, code: int) -> None:
         """Press and release, as the kernel reports them (each ended by SYN_REPORT), in one
@@ -40,6 +41,10 @@ class EmulatedKeyboard:
 def ioctls_for_qemu(desc: dict[str, Any]) -> str:
     """python-evdev's answers plus the one-byte event-type map QEMU's input-linux reads."""
     return devices.ioctl_text(desc) + f"EVIOCGBIT(0) 1 {devices.bitmask(devices.event_types(desc), 1).hex()}\n"
+
+
+def qemu_env(testbed: Any) -> dict[str, str]:
+    return {"LD_PRELOAD": PRELOAD, "UMOCKDEV_DIR": str(testbed.get_root_dir())}
 
 
 def emulated_keyboard(workdir: Path, number: int, devnode: str) -> EmulatedKeyboard:
@@ -61,9 +66,4 @@ def emulated_keyboard(workdir: Path, number: int, devnode: str) -> EmulatedKeybo
     text = text.replace(f"DEVNAME=/dev/input/event{number}", f"DEVNAME={devnode}")
     testbed.add_from_string(text)
     testbed.load_ioctl(devnode, str(ioctl))
-    qemu = shutil.which("qemu-system-x86_64")
-    wrapper = workdir / "qemu-under-umockdev"
-    wrapper.write_text(f'#!/bin/sh\nexport LD_PRELOAD={PRELOAD} UMOCKDEV_DIR="{testbed.get_root_dir()}"\n'
-                       f'exec {qemu} "$@"\n')
-    wrapper.chmod(0o755)
-    return EmulatedKeyboard(testbed, devnode, wrapper)
+    return EmulatedKeyboard(testbed, devnode, qemu_env(testbed))
