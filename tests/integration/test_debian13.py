@@ -20,6 +20,7 @@ from pathlib import Path
 
 import libvirt
 import pytest
+from progress_lines import show_progress
 
 HERE = Path(__file__).resolve().parent
 SCRIPT = HERE.parent.parent / "scripts" / "debian13-root"
@@ -67,8 +68,10 @@ def _run_in_root(out: Path) -> RootRun:
 
 
 @pytest.fixture(scope="module")
-def root_run(tmp_path_factory: pytest.TempPathFactory) -> RootRun:
-    return _run_in_root(tmp_path_factory.mktemp("debian13"))
+def root_run(tmp_path_factory: pytest.TempPathFactory, pytestconfig: pytest.Config) -> RootRun:
+    run = _run_in_root(tmp_path_factory.mktemp("debian13"))
+    show_progress(pytestconfig, run.output)  # building the root, and the guest suite's first steps in it
+    return run
 
 
 def _problems(cases: list[ET.Element]) -> list[str]:
