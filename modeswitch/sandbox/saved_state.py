@@ -27,7 +27,7 @@ import os
 import shutil
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -109,7 +109,10 @@ class WarmStart:
         dom = vm.libvirt_domain()
         partial = self.state.path.with_name(f".{self.state.path.name}.{os.getpid()}")
         with self._progress.step(f"booting the guest once to save its state for the next runs ({self.state.path})"):
-            await _run(dom.create)
+            try:
+                await _run(dom.create)
+            except libvirt.libvirtError as err:
+                raise BackendError(f"cannot start the embedded VM: {first_line(err)}") from None
             agent = vm.agent()
             await agent.connect()
             try:
@@ -188,7 +191,7 @@ async def _run(fn: Callable[..., T], *args: Any) -> T:
 
 
 @contextlib.asynccontextmanager
-async def _locked(path: Path) -> Any:
+async def _locked(path: Path) -> AsyncIterator[None]:
     """One maker of a state at a time across processes (parallel test runs wait for the first)."""
     with path.open("w") as lock:
         await _run(fcntl.flock, lock, fcntl.LOCK_EX)
