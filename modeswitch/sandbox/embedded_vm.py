@@ -238,7 +238,7 @@ class EmbeddedVm:
                                Path("/agent.sock") if self._agent_channel else None,
                                qemu_env={name: "" for name in self._qemu_env})
         spec = state_spec(self.guest, canonical, conn.getLibVersion(), conn.getVersion())
-        return saved_state(self.guest, spec)
+        return saved_state(self.guest, self.domain, spec)
 
     def libvirt_domain(self) -> libvirt.virDomain:
         return self._domain()

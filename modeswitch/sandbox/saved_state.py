@@ -58,10 +58,16 @@ class SavedState:
 
     path: Path
     uuid: str
+    family: str  # "state-NAME-LIBVIRT-QEMU": the states of one domain on one stack, by XML and image
 
     @property
     def lock(self) -> Path:
         return self.path.parent / "state.lock"
+
+    def stale(self) -> list[Path]:
+        """Earlier states of the same domain on the same stack (its XML or recipe changed since):
+        100 MB each that nothing will restore again."""
+        return sorted(p for p in self.path.parent.glob(f"{self.family}-*.save") if p != self.path)
 
 
 def state_spec(image: GuestImage, canonical_xml: str, libvirt_version: int, qemu_version: int) -> dict[str, object]:
@@ -71,9 +77,10 @@ def state_spec(image: GuestImage, canonical_xml: str, libvirt_version: int, qemu
             "cmdline": image.cmdline, "libvirt": libvirt_version, "qemu": qemu_version, "xml": canonical_xml}
 
 
-def saved_state(image: GuestImage, spec: dict[str, object]) -> SavedState:
+def saved_state(image: GuestImage, name: str, spec: dict[str, object]) -> SavedState:
     key = hashlib.sha256(json.dumps(spec, sort_keys=True).encode()).hexdigest()[:16]
-    return SavedState(image.kernel.parent / f"state-{key}.save", str(uuid.uuid5(UUID_NAMESPACE, key)))
+    family = f"state-{name}-{spec['libvirt']}-{spec['qemu']}"
+    return SavedState(image.kernel.parent / f"{family}-{key}.save", str(uuid.uuid5(UUID_NAMESPACE, key)), family)
 
 
 def first_line(err: Exception) -> str:
@@ -124,6 +131,8 @@ class WarmStart:
                 partial.replace(self.state.path)
             finally:
                 partial.unlink(missing_ok=True)
+        for old in self.state.stale():
+            old.unlink(missing_ok=True)
 
     async def refused(self, vm: EmbeddedVm, err: Exception) -> None:
         """One line saying so, then the state is made again by a cold boot and handed over."""
