@@ -9,10 +9,16 @@ each on the terminal: what is being done and how long it took.
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
-from helpers import run, shared_root
+
+# This suite runs with its own rootdir (also inside the Debian 13 root), so the shared test
+# support code is put on the path here, where the rest of the suite finds it through tests/.
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from support.loop import run, shared_root  # noqa: E402
 
 from modeswitch.parts.guest.backend import LibvirtGuestAgent
 from modeswitch.parts.vm.backend import LibvirtBackend

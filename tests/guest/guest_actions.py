@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 from conftest import BootedGuest
-from helpers import run, shared_root
+from support.loop import run, shared_root
 
 from modeswitch.config.loader import Config
 from modeswitch.core.history import HistoryLog

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 from conftest import BootedGuest
-from helpers import run
+from support.loop import run
 
 from modeswitch.errors import BackendError
 from modeswitch.parts.guest.backend import AgentState, channel_state

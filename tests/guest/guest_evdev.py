@@ -19,7 +19,7 @@ from typing import Any
 import libvirt
 import libvirt_qemu
 import pytest
-from helpers import run, shared_root
+from support.loop import run, shared_root
 from umockdev_qemu import devices, ioctls_for_qemu, qemu_env
 
 from modeswitch.config.loader import Config

@@ -12,7 +12,7 @@ import libvirt_qemu
 import pytest
 from conftest import BOOT_GUARD
 from evdev import ecodes
-from helpers import run, shared_root
+from support.loop import run, shared_root
 from umockdev_qemu import EmulatedKeyboard, emulated_keyboard
 
 from modeswitch.config.loader import Config

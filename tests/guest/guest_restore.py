@@ -10,7 +10,7 @@ import time
 
 import libvirt
 from conftest import BootedGuest
-from helpers import run, shared_root
+from support.loop import run, shared_root
 
 from modeswitch.sandbox.embedded_vm import EmbeddedVm
 from modeswitch.sandbox.guest_image import GuestImage

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 from conftest import GUEST_PADS, BootedGuest
-from helpers import run
+from support.loop import run
 
 from modeswitch.config.loader import Config
 from modeswitch.core.history import HistoryLog
