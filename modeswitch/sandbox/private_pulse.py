@@ -36,6 +36,8 @@ def _null_sink_args(name: str, description: str) -> str:
 class PrivatePulse:
     """Context manager: a private PulseAudio whose address is `.server`."""
 
+    kind = "pulseaudio"
+
     def __init__(self, sinks: list[tuple[str, str]], executable: str = "pulseaudio") -> None:
         self.sinks = list(sinks)
         self.executable = executable
@@ -149,11 +151,11 @@ class PrivatePulse:
 
     # --- playing streams ---------------------------------------------------------------------
 
-    def play(self, sink: str | None = None, name: str = "modeswitch test tone") -> int:
-        """Start pacat playing silence (to `sink`, or the default); returns its PID once the
-        server lists its stream."""
+    def play(self, sink: str | None = None, name: str = "modeswitch test tone", app: str | None = None) -> int:
+        """Start pacat playing silence (to `sink`, or the default) as application `app`;
+        returns its PID once the server lists its stream."""
         argv = ["pacat", "--playback", f"--server={self.server}", f"--stream-name={name}"]
-        argv += ["--client-name=pacat", "--latency-msec=200"]
+        argv += [f"--client-name={app or self.default_app()}", "--latency-msec=200"]
         if sink is not None:
             argv.append(f"--device={sink}")
         argv.append("/dev/zero")
@@ -164,6 +166,10 @@ class PrivatePulse:
         self._players[player.pid] = player
         self._wait(lambda: self.stream_of(player.pid) is not None, f"the stream of pacat {player.pid}")
         return player.pid
+
+    def default_app(self) -> str:
+        """The application name of a stream started without one."""
+        return "pacat"
 
     def stream_of(self, pid: int) -> int | None:
         """The sink-input index the server gave to the stream of player `pid`."""

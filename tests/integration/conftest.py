@@ -9,8 +9,11 @@ import libvirt
 import pytest
 from daemon_fixtures import Tree, make_tree
 from libvirt_fixtures import PrivateLibvirtd
+from pulse_fixtures import SoundServers
 
 from modeswitch.sandbox.embedded_vm import domain_xml
+from modeswitch.sandbox.private_pipewire import PrivatePipeWire
+from modeswitch.sandbox.private_pulse import PrivatePulse
 
 QEMU = "/usr/bin/qemu-system-x86_64"
 DOMAINS = ("msw-first", "msw-second")
@@ -56,3 +59,21 @@ def vm_tree() -> Iterator[Tree]:
         yield tree
     finally:
         tree.cleanup()
+
+
+@pytest.fixture(scope="session")
+def private_pipewire() -> Iterator[PrivatePipeWire]:
+    """One PipeWire + WirePlumber + pipewire-pulse for the run, as a user's session has one:
+    tests borrow sinks on it (PrivatePipeWire.borrowed) and give them back; WirePlumber's
+    memory is shared, which is why every stream is its own application unless a test names one."""
+    with PrivatePipeWire([]) as server:
+        yield server
+
+
+@pytest.fixture(params=["pulseaudio", "pipewire"])
+def sound(request: pytest.FixtureRequest) -> SoundServers:
+    """`with sound(sinks) as server:` — a fresh PulseAudio, or sinks on the shared PipeWire."""
+    if request.param == "pulseaudio":
+        return PrivatePulse
+    server: PrivatePipeWire = request.getfixturevalue("private_pipewire")
+    return server.borrowed

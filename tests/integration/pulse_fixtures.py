@@ -5,17 +5,22 @@ does (apply in order, undo in reverse)."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from contextlib import AbstractContextManager
 
 from modeswitch.model import Step
 from modeswitch.parts.audio.backend import AudioEvent, PulseAudioBackend
 from modeswitch.parts.audio.plan import plan_audio
 from modeswitch.parts.audio.spec import AudioObservation, AudioTarget
+from modeswitch.sandbox.private_pulse import PrivatePulse
 
 TV = ("alsa_output.pci-0000_03_00.1.hdmi-stereo", "HDMI TV")
 TV2 = ("alsa_output.pci-0000_03_00.1.hdmi-stereo-extra1", "HDMI TV (second input)")
 DESK = ("alsa_output.usb-Generic_USB_Audio-00.analog-stereo", "Desk Speakers")
 HEADSET = ("alsa_output.usb-Logitech_G435-00.analog-stereo", "G435 Headset")
+
+# `with sound(sinks) as server:` gives a private PulseAudio or sinks on a private PipeWire
+SoundServers = Callable[[list[tuple[str, str]]], AbstractContextManager[PrivatePulse]]
 
 EVENT_TIMEOUT = 20.0  # a guard against hanging, not a performance expectation
 

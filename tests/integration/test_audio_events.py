@@ -8,7 +8,7 @@ import os
 import threading
 
 import pytest
-from pulse_fixtures import DESK, TV, Recorder, placement, switch
+from pulse_fixtures import DESK, TV, Recorder, SoundServers, placement, switch
 
 from modeswitch.errors import PlanError
 from modeswitch.parts.audio.backend import AudioEvent, PulseAudioBackend
@@ -22,7 +22,7 @@ def listener_threads() -> list[threading.Thread]:
     return [t for t in threading.enumerate() if t.name == "pulse-events"]
 
 
-def test_the_tv_sink_appearing_later_is_announced_and_then_planned() -> None:
+def test_the_tv_sink_appearing_later_is_announced_and_then_planned(sound: SoundServers) -> None:
     async def scenario(server: PrivatePulse) -> None:
         events = Recorder()
         backend = PulseAudioBackend(server.server, events)
@@ -45,13 +45,13 @@ def test_the_tv_sink_appearing_later_is_announced_and_then_planned() -> None:
         finally:
             await backend.close()
 
-    with PrivatePulse([DESK]) as server:
+    with sound([DESK]) as server:
         server.play(name="music")
         asyncio.run(scenario(server))
     assert listener_threads() == []
 
 
-def test_a_server_restart_is_lost_then_back_and_the_mode_can_be_reapplied() -> None:
+def test_a_server_restart_is_lost_then_back_and_the_mode_can_be_reapplied(sound: SoundServers) -> None:
     async def scenario(server: PrivatePulse) -> None:
         events = Recorder()
         backend = PulseAudioBackend(server.server, events)
@@ -73,12 +73,12 @@ def test_a_server_restart_is_lost_then_back_and_the_mode_can_be_reapplied() -> N
         finally:
             await backend.close()
 
-    with PrivatePulse([DESK, TV]) as server:
+    with sound([DESK, TV]) as server:
         asyncio.run(scenario(server))
     assert listener_threads() == []
 
 
-def test_a_backend_started_while_the_server_is_down_reports_it_back_when_it_comes() -> None:
+def test_a_backend_started_while_the_server_is_down_reports_it_back_when_it_comes(sound: SoundServers) -> None:
     async def scenario(server: PrivatePulse) -> None:
         events = Recorder()
         server.stop()
@@ -91,7 +91,7 @@ def test_a_backend_started_while_the_server_is_down_reports_it_back_when_it_come
         finally:
             await backend.close()
 
-    with PrivatePulse([DESK]) as server:
+    with sound([DESK]) as server:
         asyncio.run(scenario(server))
     assert listener_threads() == []
 

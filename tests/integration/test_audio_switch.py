@@ -7,7 +7,7 @@ import dataclasses
 import os
 
 import pytest
-from pulse_fixtures import DESK, HEADSET, TV, TV2, placement, switch, undo
+from pulse_fixtures import DESK, HEADSET, TV, TV2, SoundServers, placement, switch, undo
 
 from modeswitch.errors import BackendError, PlanError
 from modeswitch.model import Step, StepKind
@@ -21,7 +21,7 @@ def by_description(pattern: str) -> AudioTarget:
     return AudioTarget(pattern, SinkMatchBy.DESCRIPTION)
 
 
-def test_desk_tv_desk_moves_the_default_and_every_stream() -> None:
+def test_desk_tv_desk_moves_the_default_and_every_stream(sound: SoundServers) -> None:
     async def scenario(server: PrivatePulse) -> None:
         backend = PulseAudioBackend(server.server)
         try:
@@ -44,11 +44,11 @@ def test_desk_tv_desk_moves_the_default_and_every_stream() -> None:
         finally:
             await backend.close()
 
-    with PrivatePulse([DESK, TV, HEADSET]) as server:
+    with sound([DESK, TV, HEADSET]) as server:
         asyncio.run(scenario(server))
 
 
-def test_a_glob_matching_two_sinks_is_an_error_naming_both() -> None:
+def test_a_glob_matching_two_sinks_is_an_error_naming_both(sound: SoundServers) -> None:
     async def scenario(server: PrivatePulse) -> None:
         backend = PulseAudioBackend(server.server)
         try:
@@ -62,11 +62,11 @@ def test_a_glob_matching_two_sinks_is_an_error_naming_both() -> None:
         finally:
             await backend.close()
 
-    with PrivatePulse([DESK, TV, TV2]) as server:
+    with sound([DESK, TV, TV2]) as server:
         asyncio.run(scenario(server))
 
 
-def test_a_step_for_a_missing_sink_fails_in_one_line_and_changes_nothing() -> None:
+def test_a_step_for_a_missing_sink_fails_in_one_line_and_changes_nothing(sound: SoundServers) -> None:
     async def scenario(server: PrivatePulse) -> None:
         backend = PulseAudioBackend(server.server)
         try:
@@ -81,12 +81,12 @@ def test_a_step_for_a_missing_sink_fails_in_one_line_and_changes_nothing() -> No
         finally:
             await backend.close()
 
-    with PrivatePulse([DESK, TV]) as server:
+    with sound([DESK, TV]) as server:
         server.play(sink=DESK[0])
         asyncio.run(scenario(server))
 
 
-def test_rollback_restores_default_placement_volume_and_mute_exactly() -> None:
+def test_rollback_restores_default_placement_volume_and_mute_exactly(sound: SoundServers) -> None:
     async def scenario(server: PrivatePulse) -> None:
         backend = PulseAudioBackend(server.server)
         try:
@@ -113,11 +113,11 @@ def test_rollback_restores_default_placement_volume_and_mute_exactly() -> None:
         finally:
             await backend.close()
 
-    with PrivatePulse([DESK, TV, HEADSET]) as server:
+    with sound([DESK, TV, HEADSET]) as server:
         asyncio.run(scenario(server))
 
 
-def test_applying_a_step_twice_is_a_no_op() -> None:
+def test_applying_a_step_twice_is_a_no_op(sound: SoundServers) -> None:
     async def scenario(server: PrivatePulse) -> None:
         backend = PulseAudioBackend(server.server)
         try:
@@ -128,7 +128,7 @@ def test_applying_a_step_twice_is_a_no_op() -> None:
         finally:
             await backend.close()
 
-    with PrivatePulse([DESK, TV]) as server:
+    with sound([DESK, TV]) as server:
         server.play()
         asyncio.run(scenario(server))
 
@@ -152,7 +152,7 @@ def test_no_server_is_reported_with_the_address_tried() -> None:
     asyncio.run(scenario(address))  # the server has gone, its socket path with it
 
 
-def test_card_profile_step_for_an_unknown_card_names_the_cards() -> None:
+def test_card_profile_step_for_an_unknown_card_names_the_cards(sound: SoundServers) -> None:
     """Null sinks have no card, so this is the part of the profile path a server without
     sound hardware can exercise: the check before anything is changed."""
 
@@ -168,7 +168,7 @@ def test_card_profile_step_for_an_unknown_card_names_the_cards() -> None:
         finally:
             await backend.close()
 
-    with PrivatePulse([DESK]) as server:
+    with sound([DESK]) as server:
         asyncio.run(scenario(server))
 
 

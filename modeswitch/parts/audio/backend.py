@@ -22,6 +22,7 @@ import pulsectl
 from modeswitch.errors import BackendError
 from modeswitch.model import Step, StepKind
 from modeswitch.observed import describe_sinks
+from modeswitch.parts.audio.settle import settle, wanted_from
 from modeswitch.parts.audio.spec import AudioObservation, Card, CardProfile, Sink, Stream
 
 T = TypeVar("T")
@@ -215,6 +216,7 @@ def _set_sink(pulse: pulsectl.Pulse, args: Mapping[str, Any]) -> None:
         level_sink = args.get("volume_sink") or name
         if level_sink is not None and (args.get("volume") is not None or args.get("mute") is not None):
             _level(pulse, pulse.get_sink_by_name(level_sink), args.get("volume"), args.get("mute"))
+        settle(pulse, wanted_from(args, indices))
     except (pulsectl.PulseOperationFailed, pulsectl.PulseIndexError):
         if not pulse.connected:
             raise
