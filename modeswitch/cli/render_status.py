@@ -66,6 +66,7 @@ def _print_audio(audio: dict[str, Any] | None) -> None:
     if not audio.get("connected"):
         print(f"audio:   not connected to {audio.get('server')} ({audio.get('error') or 'unknown'})")
         return
-    print(f"audio:   default {audio.get('default_sink')}")
+    software = f" ({audio['software']})" if audio.get("software") else ""
+    print(f"audio:   default {audio.get('default_sink')}{software}")
     for stream in audio.get("streams") or []:
         print(f"  stream {stream['name']} -> {stream['sink']}")

@@ -48,8 +48,11 @@ class PrivatePipeWire(PrivatePulse):
 
     kind = "pipewire"
 
-    def __init__(self, sinks: list[tuple[str, str]]) -> None:
+    def __init__(self, sinks: list[tuple[str, str]], config: dict[str, str] | None = None) -> None:
+        """`config`: files to put below $XDG_CONFIG_HOME before the start, e.g. a WirePlumber
+        rule at "wireplumber/policy.lua.d/51-rule.lua" (relative path → text)."""
         super().__init__(sinks, executable="pipewire")
+        self.config = dict(config or {})
         self._daemons: list[subprocess.Popen[bytes]] = []
         self._bus: subprocess.Popen[bytes] | None = None
         self._apps = itertools.count(1)
@@ -59,6 +62,10 @@ class PrivatePipeWire(PrivatePulse):
         self.dir.chmod(0o700)
         for sub in ("state", "config", "home"):
             (self.dir / sub).mkdir()
+        for relative, text in self.config.items():
+            path = self.dir / "config" / relative
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(text)
         self.server = f"unix:{self.dir / 'pulse' / 'native'}"
         try:
             self._start_bus()
@@ -131,7 +138,7 @@ class PrivatePipeWire(PrivatePulse):
     def _alive(self) -> bool:
         for process in self._daemons:
             if process.poll() is not None:
-                raise BackendError(f"{process.args[0]} exited with {process.returncode}", self._log_tail())
+                raise BackendError(f"{_program(process)} exited with {process.returncode}", self._log_tail())
         return True
 
     def _accepts(self) -> bool:
@@ -201,7 +208,7 @@ class PrivatePipeWire(PrivatePulse):
 
     def _alive_player(self, player: subprocess.Popen[bytes]) -> bool:
         if player.poll() is not None:
-            raise BackendError(f"{player.args[0]} {player.pid} exited with {player.returncode}")
+            raise BackendError(f"{_program(player)} {player.pid} exited with {player.returncode}")
         return True
 
     def stream_named(self, app: str) -> int | None:
@@ -232,6 +239,11 @@ class PrivatePipeWire(PrivatePulse):
             out = subprocess.run([program, "--version"], capture_output=True, text=True, env=self._environment())
             found[program] = out.stdout.strip().splitlines()[-1] if out.stdout.strip() else out.stderr.strip()
         return found
+
+
+def _program(process: subprocess.Popen[bytes]) -> str:
+    args = process.args
+    return str(args[0]) if isinstance(args, list) else str(args)
 
 
 def _listening(path: Path) -> bool:

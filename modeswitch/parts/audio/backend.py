@@ -22,6 +22,7 @@ import pulsectl
 from modeswitch.errors import BackendError
 from modeswitch.model import Step, StepKind
 from modeswitch.observed import describe_sinks
+from modeswitch.parts.audio import server as servers
 from modeswitch.parts.audio.settle import settle, wanted_from
 from modeswitch.parts.audio.spec import AudioObservation, Card, CardProfile, Sink, Stream
 
@@ -108,6 +109,7 @@ class PulseAudioBackend:
         self._on_event = on_event
         self._executor = ThreadPoolExecutor(1, thread_name_prefix="pulse-commands")
         self._pulse: pulsectl.Pulse | None = None  # touched only on the executor's thread
+        self._software: str | None = None  # asked once per connection: listing clients is slow
         self._listener: EventListener | None = None
         try:
             self._listen(asyncio.get_running_loop())
@@ -141,6 +143,7 @@ class PulseAudioBackend:
         if self._pulse is not None:
             self._pulse.close()
             self._pulse = None
+            self._software = None
 
     async def observe(self) -> AudioObservation:
         try:
@@ -151,10 +154,14 @@ class PulseAudioBackend:
     def _observe(self, pulse: pulsectl.Pulse) -> AudioObservation:
         raw_sinks = pulse.sink_list()
         names = {s.index: s.name for s in raw_sinks}
+        info = pulse.server_info()
+        if self._software is None:
+            self._software = _software(pulse, info)
         return AudioObservation(
             server=self.address,
             connected=True,
-            default_sink=pulse.server_info().default_sink_name or None,
+            software=self._software,
+            default_sink=info.default_sink_name or None,
             sinks=tuple(
                 Sink(s.name, s.description, s.index, round(s.volume.value_flat, 4), bool(s.mute)) for s in raw_sinks
             ),
@@ -179,6 +186,13 @@ class PulseAudioBackend:
             self._listener = None
         await asyncio.get_running_loop().run_in_executor(self._executor, self._drop)
         self._executor.shutdown()
+
+
+def _software(pulse: pulsectl.Pulse, info: Any) -> str:
+    manager = None
+    if servers.is_pipewire(info.server_name):
+        manager = servers.session_manager((c.proplist for c in pulse.client_list()), servers.read_maps)
+    return servers.software(info.server_name, info.server_version, manager)
 
 
 def _card(card: Any) -> Card:

@@ -66,3 +66,4 @@ class AudioObservation:
     streams: tuple[Stream, ...] = ()
     cards: tuple[Card, ...] = ()
     error: str | None = None
+    software: str | None = None  # which server answers: "PulseAudio 16.1", "PipeWire 1.4.2 with WirePlumber 0.5.8"
