@@ -11,6 +11,7 @@ from typing import Any
 
 import pulsectl
 from daemon_fixtures import Tree, make_tree, subreaper
+from pulse_fixtures import SoundServers
 
 from modeswitch.sandbox.private_pulse import PrivatePulse
 
@@ -26,10 +27,11 @@ DESK_AUDIO_ONLY = f"name: desk\naudio:\n  sink: {DESK[0]}\n"
 
 
 @contextlib.contextmanager
-def audio_seat(tv: str, desk: str) -> Iterator[tuple[Tree, PrivatePulse]]:
-    """A private server with both sinks, and a tree whose config points the daemon at it.
-    Mode texts are written verbatim (no str.format: YAML flow mappings use braces)."""
-    with subreaper(), PrivatePulse([HDMI, DESK]) as pulse:
+def audio_seat(tv: str, desk: str, sound: SoundServers = PrivatePulse) -> Iterator[tuple[Tree, PrivatePulse]]:
+    """A private server (PulseAudio unless `sound` says otherwise) with both sinks, and a tree
+    whose config points the daemon at it. Mode texts are written verbatim (no str.format: YAML
+    flow mappings use braces)."""
+    with subreaper(), sound([HDMI, DESK]) as pulse:
         tree = make_tree()
         try:
             tree.config.write_text(f"default_mode: desk\ntoggle: [desk, tv]\nlooking_glass:\n  grace: 1\n"

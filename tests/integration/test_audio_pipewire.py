@@ -69,6 +69,8 @@ def test_a_naive_switch_pins_the_game_and_the_next_switch_frees_it(private_pipew
         backend = PulseAudioBackend(server.server)
         try:
             first = server.play(app=game)
+            # WirePlumber saves a target only for a stream it has taken in (linked)
+            wait_until(lambda: linked_sinks(server.pw_dump(), game) == {DESK[0]}, "the game on the desk")
             began = now()
             naive_switch(server, TV[0])
             wait_for_save(server, began)
