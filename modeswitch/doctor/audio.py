@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from modeswitch.doctor import sound_memory
 from modeswitch.doctor.facts import Facts
 from modeswitch.doctor.report import Finding, fail, ok, warn
 from modeswitch.parts.audio.plan import matching_sinks, profile_offers
@@ -19,10 +20,11 @@ def checks(facts: Facts) -> list[Finding]:
         return [fail("audio.server", f"no sound server reachable: {error}",
                      "start PulseAudio or PipeWire (pipewire-pulse) in your session, or set audio.server in "
                      "config.yaml")]
-    findings = [ok("audio.server", f"{audio.server}: {len(audio.sinks)} sink(s)")]
+    software = f"{audio.software}, " if audio.software else ""
+    findings = [ok("audio.server", f"{audio.server}: {software}{len(audio.sinks)} sink(s)")]
     for name in users:
         findings.append(_sink(facts, name))
-    return findings
+    return findings + sound_memory.checks(facts)
 
 
 def _sink(facts: Facts, mode: str) -> Finding:

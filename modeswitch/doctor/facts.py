@@ -48,6 +48,7 @@ class Facts:
     shipped_rules: str | None = None
     session: str | None = None  # the desktop session displays are set in (x11, sway, gnome, kde, wlroots)
     notes: tuple[str, ...] = field(default_factory=tuple)
+    audio_modules: tuple[str, ...] = ()  # the sound server's loaded modules (switch-on-connect undoes a mode)
 
     def modes_using(self, part: str) -> list[str]:
         return sorted(name for name, mode in self.config.modes.items() if getattr(mode, part) is not None)

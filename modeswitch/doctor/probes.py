@@ -126,6 +126,30 @@ async def probe_audio(server: str | None) -> AudioObservation:
         await backend.close()
 
 
+async def probe_audio_modules(server: str | None) -> tuple[str, ...]:
+    """The modules the sound server has loaded; none when it cannot be asked (audio.server says why)."""
+    def ask() -> tuple[str, ...]:
+        from modeswitch.errors import BackendError
+        from modeswitch.parts.audio.backend import connect
+
+        try:
+            pulse = connect(server, "modeswitch-doctor")
+        except BackendError:
+            return ()
+        import pulsectl
+
+        with pulse:
+            try:
+                return tuple(module.name for module in pulse.module_list())
+            except pulsectl.PulseError:
+                return ()
+
+    try:
+        return await asyncio.to_thread(ask)
+    except ImportError:
+        return ()
+
+
 async def probe_notifications(bus: str = "SESSION") -> CommandResult:
     """GetServerInformation on the session bus: the name and version of the server that
     would show modeswitch's notifications, or why there is none."""

@@ -22,6 +22,7 @@ class Roots:
     usr_lib: Path = Path("/usr/lib")  # where the Debian package puts the udev rules and the user unit
     path: str = "/usr/local/bin:/usr/bin:/bin"  # the PATH searched for looking-glass-client
     config_home: Path = Path("~/.config")  # $XDG_CONFIG_HOME: the systemd user unit lives below
+    state_home: Path = Path("~/.local/state")  # $XDG_STATE_HOME: WirePlumber's memory lives below
     uid: int = 0
     gids: frozenset[int] = field(default_factory=frozenset)
 
@@ -30,6 +31,7 @@ class Roots:
         from modeswitch.paths import xdg_dir
 
         return Roots(path=os.environ.get("PATH", ""), config_home=xdg_dir("XDG_CONFIG_HOME", ".config"),
+                     state_home=xdg_dir("XDG_STATE_HOME", ".local/state"),
                      uid=os.getuid(), gids=frozenset({os.getgid(), *os.getgroups()}))
 
     def under_dev(self, absolute: str) -> Path:

@@ -11,7 +11,13 @@ from pathlib import Path
 from modeswitch.config.loader import Config, load_config
 from modeswitch.doctor import audio, devices, lookingglass, service, vfio, vm
 from modeswitch.doctor.facts import CommandResult, Facts
-from modeswitch.doctor.probes import probe_audio, probe_libvirt, probe_notifications, run_command
+from modeswitch.doctor.probes import (
+    probe_audio,
+    probe_audio_modules,
+    probe_libvirt,
+    probe_notifications,
+    run_command,
+)
 from modeswitch.doctor.report import Finding, fail, ok
 from modeswitch.doctor.roots import Roots, read_text
 from modeswitch.errors import ModeswitchError
@@ -58,6 +64,7 @@ async def gather(roots: Roots, config: Config, config_error: str | None, resolut
         roots=roots, config=config, config_error=config_error,
         libvirt=await probe_libvirt(config.libvirt_uri, config.domain),
         audio=await probe_audio(config.pulse_server),
+        audio_modules=await probe_audio_modules(config.pulse_server),
         viewer_version=None if viewer_missing else viewer,
         viewer_path=None if viewer_missing else shutil.which(viewer_argv[0], path=roots.path),
         unit_enabled=_systemctl(roots, "is-enabled"), unit_active=_systemctl(roots, "is-active"),

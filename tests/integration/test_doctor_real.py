@@ -41,7 +41,9 @@ def test_doctor_against_the_embedded_vm_and_a_private_pulseaudio(pulse: PrivateP
     assert found["libvirt.domain"]["message"] == f"domain '{domain}' is defined (running)"
     assert found["vm.agent"]["status"] == "warn"  # the test VM has no agent channel
     assert found["vfio.hostdev"]["status"] == "warn"  # nor a GPU
-    assert found["audio.server"]["message"] == f"{pulse.server}: 2 sink(s)"
+    assert found["audio.server"]["message"].startswith(f"{pulse.server}: PulseAudio ")
+    assert found["audio.server"]["message"].endswith(", 2 sink(s)")
+    assert found["audio.rules"]["status"] == "ok" and "audio.memory" not in found  # no WirePlumber here
     assert found["audio.sink.tv"]["message"].endswith(f"matches {TV[0]}")
     assert found["audio.sink.desk"]["message"].endswith(f"matches {DESK[0]}")
     assert found["input.mode"]["status"] == "fail"  # no /dev/input on this machine
