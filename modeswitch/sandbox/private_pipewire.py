@@ -15,6 +15,7 @@ import contextlib
 import itertools
 import json
 import os
+import shutil
 import socket
 import struct
 import subprocess
@@ -145,11 +146,19 @@ class PrivatePipeWire(PrivatePulse):
         return _listening(Path(self.server.removeprefix("unix:")))
 
     def _settled(self) -> bool:
-        """WirePlumber is up once it has made some sink the default and every sink is listed."""
+        """Every sink is listed and WirePlumber has chosen the default: it writes
+        default.audio.sink into the "default" metadata once its policy runs (pipewire-pulse
+        names a default of its own before that, and a default set then is lost when
+        WirePlumber restores what it saved)."""
         with self._pulse() as pulse:
             names = {sink.name for sink in pulse.sink_list()}
-            default = pulse.server_info().default_sink_name
-        return all(name in names for name, _ in self.sinks) and (not self.sinks or default in names)
+        if not all(name in names for name, _ in self.sinks):
+            return False
+        if not self.sinks:
+            return True
+        shown = subprocess.run(["pw-metadata", "-n", "default", "0", "default.audio.sink"], env=self._environment(),
+                               capture_output=True, text=True, stdin=subprocess.DEVNULL)
+        return any(f'"{name}"' in shown.stdout for name in names)
 
     def _log_tail(self) -> str:
         assert self.dir is not None
@@ -164,12 +173,14 @@ class PrivatePipeWire(PrivatePulse):
 
     @contextlib.contextmanager
     def borrowed(self, sinks: list[tuple[str, str]]) -> Iterator[PrivatePipeWire]:
-        """These sinks (the first the default) for one test; its streams and sinks go after."""
+        """These sinks (the first the default) for one test, on daemons restarted with an empty
+        state dir: what WirePlumber remembered of the test before is not this test's memory
+        (0.5 keeps a history of defaults, and pinned applications, that would steer it)."""
         before, self.sinks = self.sinks, list(sinks)
         try:
-            for name, description in sinks:
-                self.load_sink(name, description)
-            self._wait(self._settled, "the sinks to appear")
+            self.stop()
+            shutil.rmtree(self.state_dir, ignore_errors=True)
+            self.start()
             if sinks:
                 self.set_default(sinks[0][0])
             yield self

@@ -48,6 +48,17 @@ def placement(seen: AudioObservation) -> dict[int, str]:
     return {stream.index: stream.sink for stream in seen.streams}
 
 
+async def eventually(backend: PulseAudioBackend, check: Callable[[AudioObservation], bool]) -> AudioObservation:
+    """What the server does by itself after an event: PulseAudio has done it when the event
+    arrives, on PipeWire WirePlumber does it a moment later (rescuing streams from a sink that
+    went). Looks again until `check` holds; EVENT_TIMEOUT only guards against hanging."""
+    deadline = asyncio.get_running_loop().time() + EVENT_TIMEOUT
+    while not check(seen := await backend.observe()):
+        assert asyncio.get_running_loop().time() < deadline, f"the server never got there: {seen}"
+        await asyncio.sleep(0.02)
+    return seen
+
+
 async def switch(backend: PulseAudioBackend, target: AudioTarget) -> list[Step]:
     """Observe, plan, apply; returns the steps that ran."""
     profiles, sinks = plan_audio(target, await backend.observe())

@@ -36,10 +36,11 @@ def doctor(server: PrivatePipeWire, config_home: Path) -> dict[str, dict[str, st
     return {c["check"]: c for c in json.loads(done.stdout)["checks"]}
 
 
-def test_doctor_names_pipewire_and_warns_about_what_would_undo_a_switch(
-        private_pipewire: PrivatePipeWire, tmp_path: Path) -> None:
+def test_doctor_names_pipewire_and_warns_about_what_would_undo_a_switch(tmp_path: Path) -> None:
+    """A server of its own: doctor reads all of WirePlumber's memory, and the shared one holds
+    what the other tests did (their rollbacks move streams back to sinks that are not the default)."""
     game = unique("game")
-    with private_pipewire.borrowed([DESK, TV]) as server:
+    with PrivatePipeWire([DESK, TV]) as server:
         found = doctor(server, tmp_path / "clean")
         software = found["audio.server"]["message"]
         assert " PipeWire " in software and " with WirePlumber " in software and software.endswith("2 sink(s)")

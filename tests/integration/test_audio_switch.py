@@ -5,9 +5,10 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import os
+import threading
 
 import pytest
-from pulse_fixtures import DESK, HEADSET, TV, TV2, SoundServers, placement, switch, undo
+from pulse_fixtures import DESK, HEADSET, TV, TV2, SoundServers, eventually, placement, switch, undo
 
 from modeswitch.errors import BackendError, PlanError
 from modeswitch.model import Step, StepKind
@@ -206,3 +207,37 @@ def test_a_socket_we_may_not_open_is_reported_as_permission_denied() -> None:
         finally:
             server.dir.chmod(mode)
     assert text.startswith(f"permission denied on sound server socket {server.server}"), text
+
+
+def test_a_sink_made_by_the_profile_step_before_is_waited_for(sound: SoundServers) -> None:
+    """A card profile switch creates the HDMI sink; on PipeWire it appears after the switch was
+    answered. The sink step the planner puts after it waits for the sink (a null sink loaded
+    a moment later stands in for it: no card here), then does its work; without `appears`
+    a missing sink is an error at once."""
+
+    async def scenario(server: PrivatePulse) -> None:
+        backend = PulseAudioBackend(server.server)
+        try:
+            seen = await backend.observe()
+            [stream] = placement(seen)
+            args = {"sink": TV[0], "moves": ((stream, TV[0]),), "sink_indices": {s.name: s.index for s in seen.sinks},
+                    "volume": 0.5, "mute": None, "appears": True}
+            later = threading.Timer(0.2, server.load_sink, TV)
+            later.start()
+            try:
+                await backend.apply(Step.make(StepKind.AUDIO_SINK, TV[0], "audio to the TV", args))
+            finally:
+                later.join()
+            after = await backend.observe()
+            assert after.default_sink == TV[0]
+            # WirePlumber may relink the stream once more as it takes in the new sink
+            await eventually(backend, lambda seen: placement(seen) == {stream: TV[0]})
+            with pytest.raises(BackendError, match=f"no sink named {TV2[0]}"):
+                await backend.apply(Step.make(StepKind.AUDIO_SINK, TV2[0], "", {**args, "sink": TV2[0],
+                                                                                "appears": False}))
+        finally:
+            await backend.close()
+
+    with sound([DESK]) as server:
+        server.play()
+        asyncio.run(scenario(server))

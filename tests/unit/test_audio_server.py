@@ -8,7 +8,7 @@ from modeswitch.parts.audio.server import is_pipewire, session_manager, software
 
 # lines as /proc/PID/maps shows them for WirePlumber on Debian 12 and Debian 13
 MAPS_04 = "7f3c2a000000-7f3c2a02e000 r--p 00000000 08:01 1234 /usr/lib/x86_64-linux-gnu/libwireplumber-0.4.so.0.4.13\n"
-MAPS_05 = "7f1e4c000000-7f1e4c040000 r-xp 00000000 08:01 99 /usr/lib/x86_64-linux-gnu/libwireplumber-0.5.so.0.5.8\n"
+MAPS_05 = "7f1e4c000000-7f1e4c040000 r-xp 00000000 08:01 99 /usr/lib/x86_64-linux-gnu/libwireplumber-0.5.so.0.508.0\n"
 WP = {"application.name": "WirePlumber", "application.process.id": "4242"}
 EXPORT = {"application.name": "WirePlumber [export]", "application.process.id": "4242"}
 GAME = {"application.name": "game", "application.process.id": "77"}

@@ -23,7 +23,7 @@ from modeswitch.errors import BackendError
 from modeswitch.model import Step, StepKind
 from modeswitch.observed import describe_sinks
 from modeswitch.parts.audio import server as servers
-from modeswitch.parts.audio.settle import settle, wanted_from
+from modeswitch.parts.audio.settle import settle, settle_level, sink_index, wanted_from
 from modeswitch.parts.audio.spec import AudioObservation, Card, CardProfile, Sink, Stream
 
 T = TypeVar("T")
@@ -223,14 +223,16 @@ def _set_sink(pulse: pulsectl.Pulse, args: Mapping[str, Any]) -> None:
     name = args["sink"]
     indices: Mapping[str, int] = args.get("sink_indices") or {}
     try:
+        if args.get("appears") and name not in indices:  # made by the card profile step before
+            indices = {**indices, name: sink_index(pulse, name)}
         if name is not None:
-            pulse.sink_default_set(name)
+            pulse.sink_default_set(name)  # first: a move to the default pins no application
         for index, sink in args.get("moves", ()):
             _move(pulse, int(index), indices[sink])
-        level_sink = args.get("volume_sink") or name
-        if level_sink is not None and (args.get("volume") is not None or args.get("mute") is not None):
-            _level(pulse, pulse.get_sink_by_name(level_sink), args.get("volume"), args.get("mute"))
-        settle(pulse, wanted_from(args, indices))
+        wanted = wanted_from(args, indices)
+        settle(pulse, wanted)
+        if wanted.level_sink is not None and (wanted.volume is not None or wanted.mute is not None):
+            settle_level(pulse, wanted)  # after the moves: the sink now plays what was moved
     except (pulsectl.PulseOperationFailed, pulsectl.PulseIndexError):
         if not pulse.connected:
             raise
@@ -258,15 +260,6 @@ def _move(pulse: pulsectl.Pulse, index: int, sink_index: int) -> None:
         if pulse.connected and index not in {s.index for s in pulse.sink_input_list()}:
             return  # the stream ended between listing and moving: nothing left to move
         raise
-
-
-def _level(pulse: pulsectl.Pulse, sink: Any, volume: float | None, mute: bool | None) -> None:
-    if sink is None:
-        return
-    if volume is not None and abs(sink.volume.value_flat - volume) > 0.0005:
-        pulse.volume_set_all_chans(sink, volume)
-    if mute is not None and bool(sink.mute) != mute:
-        pulse.mute(sink, mute)
 
 
 class EventListener:

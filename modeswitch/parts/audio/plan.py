@@ -144,7 +144,7 @@ def _profile_step(offer: ProfileOffer) -> Step:
     )
 
 
-def _sink_steps(target: AudioTarget, audio: AudioObservation, sink: Sink) -> list[Step]:
+def _sink_steps(target: AudioTarget, audio: AudioObservation, sink: Sink, appears: bool = False) -> list[Step]:
     stray = tuple((s.index, s.sink) for s in audio.streams if s.sink != sink.name)
     volume_ok = target.volume is None or sink.volume is None or abs(sink.volume - target.volume) < 0.01
     mute_ok = target.mute is None or sink.mute == target.mute
@@ -158,6 +158,7 @@ def _sink_steps(target: AudioTarget, audio: AudioObservation, sink: Sink) -> lis
         "sink_indices": indices,
         "volume": target.volume,
         "mute": target.mute,
+        "appears": appears,  # created by the profile step before it: the backend waits for it
     }
     back = {
         "sink": audio.default_sink,
@@ -193,7 +194,7 @@ def plan_audio(target: AudioTarget | None, audio: AudioObservation | None) -> tu
         return [], _sink_steps(target, audio, resolve_sink(target, audio))
     offer = resolve_profile(target, audio)
     planned = Sink(offer.sink_name, offer.profile.description)
-    return [_profile_step(offer)], _sink_steps(target, audio, planned)
+    return [_profile_step(offer)], _sink_steps(target, audio, planned, appears=True)
 
 
 def plan_audio_part(ctx: PlanContext) -> PartPlan:

@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 
 PIPEWIRE = re.compile(r"on PipeWire ([0-9][\w.~+-]*)")
-LIBWIREPLUMBER = re.compile(r"libwireplumber-[0-9.]+\.so\.([0-9]+\.[0-9]+\.[0-9]+)")
+LIBWIREPLUMBER = re.compile(r"libwireplumber-[0-9.]+\.so\.([0-9]+)\.([0-9]+)\.([0-9]+)")
 MANAGERS = ("WirePlumber", "pipewire-media-session")  # application.name of the session manager
 
 
@@ -22,9 +22,14 @@ def is_pipewire(server_name: str) -> bool:
 
 
 def wireplumber_version(maps: str | None) -> str | None:
-    """The version in the name of the libwireplumber a process has mapped (/proc/PID/maps)."""
+    """The version in the name of the libwireplumber a process has mapped (/proc/PID/maps).
+    0.4 names the file after its version (.so.0.4.13); 0.5 as libpipewire does (.so.0.508.0 is
+    0.5.8: minor × 100 + micro)."""
     found = LIBWIREPLUMBER.search(maps or "")
-    return found.group(1) if found else None
+    if found is None:
+        return None
+    major, middle, last = (int(part) for part in found.groups())
+    return f"{major}.{middle // 100}.{middle % 100}" if middle >= 100 else f"{major}.{middle}.{last}"
 
 
 def session_manager(clients: Iterable[Mapping[str, str]], maps_of: Callable[[int], str | None]) -> str:

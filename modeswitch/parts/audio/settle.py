@@ -12,7 +12,8 @@ events (server and sink-input changes), on the command connection, only while so
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping, Sequence
+from collections import Counter
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -22,6 +23,9 @@ from modeswitch.errors import BackendError
 
 SETTLE_TIMEOUT = 5.0  # WirePlumber takes milliseconds; this only bounds a rule that undoes a step
 LEVEL_TOLERANCE = 0.0005
+SUSPENDED = "suspended"
+UNLINKED = 0xFFFFFFFF  # PA_INVALID_INDEX: a stream not linked to any sink (yet)
+REDO = 2  # moves of one stream done again at most, after the server linked it elsewhere
 
 
 @dataclass(frozen=True)
@@ -35,20 +39,31 @@ class Wanted:
     mute: bool | None = None
 
 
-def lagging(pulse: pulsectl.Pulse, wanted: Wanted) -> str | None:
-    """What the server does not show yet, in words; None when it shows everything asked."""
+def lagging(pulse: pulsectl.Pulse, wanted: Wanted, changed: Collection[int] = (),
+            redone: Counter[int] | None = None) -> str | None:
+    """Where the default and the moved streams are not yet, in words; None when they are.
+
+    A moved stream that the server reports changed but on another sink is moved again (at
+    most REDO times): WirePlumber links a stream that has just started to the sink it asked
+    for, and when that lands after our move the move is lost. A move to the default is
+    idempotent, so doing it again is safe."""
     if wanted.default is not None:
         current = pulse.server_info().default_sink_name
         if current != wanted.default:
             return f"the default sink is still {current or 'none'}"
-    if wanted.moves:
-        where = {stream.index: stream.sink for stream in pulse.sink_input_list()}
-        for index, sink in wanted.moves:
-            if index in where and where[index] != sink:  # a stream that ended has nowhere to be
-                return f"stream {index} is still on sink {where[index]}"
-    if wanted.level_sink is not None and (wanted.volume is not None or wanted.mute is not None):
-        return _level_lag(pulse.get_sink_by_name(wanted.level_sink), wanted)
-    return None
+    if not wanted.moves:
+        return None
+    where = {stream.index: stream.sink for stream in pulse.sink_input_list()}
+    late = None
+    for index, sink in wanted.moves:
+        now = where.get(index, sink)  # a stream that ended has nowhere to be
+        if now == sink:
+            continue
+        late = late or f"stream {index} is still on sink {now}"
+        if redone is not None and index in changed and now != UNLINKED and redone[index] < REDO:
+            redone[index] += 1
+            pulse.sink_input_move(index, sink)
+    return late
 
 
 def _level_lag(sink: Any, wanted: Wanted) -> str | None:
@@ -61,12 +76,58 @@ def _level_lag(sink: Any, wanted: Wanted) -> str | None:
 
 def settle(pulse: pulsectl.Pulse, wanted: Wanted, timeout: float = SETTLE_TIMEOUT) -> None:
     """Return once the server shows `wanted`; BackendError naming what lags after `timeout`."""
-    if lagging(pulse, wanted) is None:
-        return  # PulseAudio, and PipeWire when it was quick: no subscription needed
-    changed: list[bool] = []
+    redone: Counter[int] = Counter()
+    _await(pulse, lambda changed: lagging(pulse, wanted, changed, redone), timeout)
 
-    def note(_event: Any) -> None:
-        changed.append(True)
+
+def settle_level(pulse: pulsectl.Pulse, wanted: Wanted, timeout: float = SETTLE_TIMEOUT) -> None:
+    """Volume and mute, set again while they lag: PipeWire 1.4 drops them on a null sink that
+    has not run yet, and a sink that streams were just moved to starts running a moment later."""
+    def behind(_changed: Collection[int]) -> str | None:
+        sink = pulse.get_sink_by_name(wanted.level_sink)
+        late = _level_lag(sink, wanted)
+        if late is None:
+            return None
+        apply_level(pulse, sink, wanted.volume, wanted.mute)
+        if sink.state == SUSPENDED and not any(to == sink.index for _, to in wanted.moves):
+            return None  # nothing will make it run, so nothing to wait for: PulseAudio has it already
+        return late
+
+    _await(pulse, behind, timeout)
+
+
+def sink_index(pulse: pulsectl.Pulse, name: str, timeout: float = SETTLE_TIMEOUT) -> int:
+    """The index of a sink a card profile step has just created: on PipeWire it appears after
+    the profile switch has been answered."""
+    found: list[int] = []
+
+    def missing(_changed: Collection[int]) -> str | None:
+        found[:] = [sink.index for sink in pulse.sink_list() if sink.name == name]
+        return None if found else f"no sink {name} has appeared"
+
+    _await(pulse, missing, timeout)
+    return found[0]
+
+
+def apply_level(pulse: pulsectl.Pulse, sink: Any, volume: float | None, mute: bool | None) -> None:
+    if volume is not None and abs(sink.volume.value_flat - volume) > LEVEL_TOLERANCE:
+        pulse.volume_set_all_chans(sink, volume)
+    if mute is not None and bool(sink.mute) != mute:
+        pulse.mute(sink, mute)
+
+
+def _await(pulse: pulsectl.Pulse, behind: Callable[[Collection[int]], str | None], timeout: float) -> None:
+    """Look, and while `behind` says what lags, wait for the server's next event and look again;
+    `behind` is told which sink inputs changed since its last look."""
+    if behind(()) is None:
+        return  # PulseAudio, and PipeWire when it was quick: no subscription needed
+    changed: set[int] = set()
+    woken: list[bool] = []
+
+    def note(event: Any) -> None:
+        woken.append(True)
+        if event.facility == "sink_input":
+            changed.add(int(event.index))
         raise pulsectl.PulseLoopStop
 
     pulse.event_callback_set(note)
@@ -74,15 +135,17 @@ def settle(pulse: pulsectl.Pulse, wanted: Wanted, timeout: float = SETTLE_TIMEOU
     try:
         deadline = time.monotonic() + timeout
         while True:
+            woken.clear()
+            seen = set(changed)
             changed.clear()
-            behind = lagging(pulse, wanted)  # looked at after subscribing: no change is missed
-            if behind is None:
+            late = behind(seen)  # looked at after subscribing: no change is missed
+            if late is None:
                 return
             remaining = deadline - time.monotonic()
             if remaining <= 0:
-                raise BackendError(f"the sound server accepted the change but {behind} after {timeout:.0f} s",
+                raise BackendError(f"the sound server accepted the change but {late} after {timeout:.0f} s",
                                    "a session manager rule may undo it: see `modeswitch doctor`")
-            if not changed:  # an event seen while listing means: look again at once
+            if not woken:  # an event seen while looking means: look again at once
                 pulse.event_listen(remaining, raise_on_disconnect=False)  # the next look raises
     finally:
         pulse.event_callback_set(None)
@@ -91,7 +154,7 @@ def settle(pulse: pulsectl.Pulse, wanted: Wanted, timeout: float = SETTLE_TIMEOU
 
 
 def wanted_from(args: Mapping[str, Any], indices: Mapping[str, int]) -> Wanted:
-    """The Wanted of an AUDIO_SINK step's arguments."""
+    """The Wanted of an AUDIO_SINK step's arguments (`indices` has every sink they name)."""
     moves = tuple((int(index), indices[sink]) for index, sink in args.get("moves", ()))
     level = args.get("volume_sink") or args.get("sink")
     return Wanted(args.get("sink"), moves, level, args.get("volume"), args.get("mute"))
