@@ -10,6 +10,7 @@ import time
 import uuid
 from typing import Any
 
+from modeswitch.errors import BackendError
 from modeswitch.sandbox.private_pipewire import PrivatePipeWire, wait_until
 
 Dump = list[dict[str, Any]]
@@ -84,6 +85,20 @@ def wait_for_save(server: PrivatePipeWire, since: float) -> None:
         return any(path.stat().st_mtime > since for path in files)
 
     wait_until(written, "WirePlumber to save its state")
+
+
+def pin(server: PrivatePipeWire, app: str, sink: str) -> None:
+    """Leave `app` pinned to `sink` the way a script does (naive_switch) and wait until
+    WirePlumber has saved it. WirePlumber 0.5 now and then does not save a move made the moment
+    a stream has been linked; the script is then run again, as a user would."""
+    for _attempt in range(3):
+        naive_switch(server, sink)
+        try:
+            wait_until(lambda: saved_target(server, app) == sink, "WirePlumber to save the target", timeout=3.0)
+            return
+        except BackendError:
+            continue
+    raise AssertionError(f"WirePlumber never saved {app}'s target {sink}")
 
 
 def naive_switch(server: PrivatePipeWire, sink: str) -> None:

@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 
 from embedded_run import write_config
-from pipewire_fixtures import linked_sinks, naive_switch, saved_target, unique
+from pipewire_fixtures import linked_sinks, pin, unique
 from pulse_fixtures import DESK, TV
 
 from modeswitch.sandbox.private_pipewire import PrivatePipeWire, wait_until
@@ -49,8 +49,7 @@ def test_doctor_names_pipewire_and_warns_about_what_would_undo_a_switch(tmp_path
 
         first = server.play(app=game)  # a mixer (or a script) moved the game the pinning way
         wait_until(lambda: linked_sinks(server.pw_dump(), game) == {DESK[0]}, "the game on the desk")
-        naive_switch(server, TV[0])
-        wait_until(lambda: saved_target(server, game) == TV[0], "WirePlumber to save the game's target")
+        pin(server, game, TV[0])
         rules = tmp_path / "pinned" / "pipewire" / "pipewire-pulse.conf.d"
         rules.mkdir(parents=True)
         (rules / "50-game.conf").write_text(PIN_RULE % DESK[0])

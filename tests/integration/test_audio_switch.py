@@ -79,6 +79,9 @@ def test_a_step_for_a_missing_sink_fails_in_one_line_and_changes_nothing(sound: 
             text = str(caught.value)
             assert "no sink named alsa_output.nope" in text and "Desk Speakers" in text and "\n" not in text
             assert await backend.observe() == before
+            # a mode with when_missing: wait whose sink went meanwhile (the TV to standby) waits
+            await backend.apply(Step.make(StepKind.AUDIO_SINK, "x", "x", {**gone.args, "wait": True}))
+            assert await backend.observe() == before
         finally:
             await backend.close()
 

@@ -236,7 +236,21 @@ def _set_sink(pulse: pulsectl.Pulse, args: Mapping[str, Any]) -> None:
     except (pulsectl.PulseOperationFailed, pulsectl.PulseIndexError):
         if not pulse.connected:
             raise
+        if _waits_for(pulse, args):
+            return
         raise _why_refused(pulse, name, indices) from None
+    except BackendError:
+        if pulse.connected and _waits_for(pulse, args):
+            return
+        raise
+
+
+def _waits_for(pulse: pulsectl.Pulse, args: Mapping[str, Any]) -> bool:
+    """The sink went (the TV to standby) while the step ran, and the mode waits for it
+    (`when_missing: wait`): as if it had been missing when planned, the next sink event moves
+    audio. What the step did before is the server's to sort out: it rescues the streams."""
+    name = args["sink"]
+    return bool(args.get("wait")) and name is not None and name not in {s.name for s in pulse.sink_list()}
 
 
 def _why_refused(pulse: pulsectl.Pulse, name: str | None, planned: Mapping[str, int]) -> BackendError:

@@ -159,6 +159,7 @@ def _sink_steps(target: AudioTarget, audio: AudioObservation, sink: Sink, appear
         "volume": target.volume,
         "mute": target.mute,
         "appears": appears,  # created by the profile step before it: the backend waits for it
+        "wait": target.when_missing is WhenMissing.WAIT,  # a sink gone meanwhile is waited for, not a failure
     }
     back = {
         "sink": audio.default_sink,

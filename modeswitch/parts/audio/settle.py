@@ -26,6 +26,10 @@ LEVEL_TOLERANCE = 0.0005
 SUSPENDED = "suspended"
 UNLINKED = 0xFFFFFFFF  # PA_INVALID_INDEX: a stream not linked to any sink (yet)
 REDO = 2  # moves of one stream done again at most, after the server linked it elsewhere
+# WirePlumber 0.5 can pass over a configured default that names a sink it has not taken in
+# yet (one that appeared a moment ago: the TV switched on) and not look again; after this
+# long without an event the default is set once more.
+RETRY_EVERY = 0.5
 
 
 @dataclass(frozen=True)
@@ -40,7 +44,7 @@ class Wanted:
 
 
 def lagging(pulse: pulsectl.Pulse, wanted: Wanted, changed: Collection[int] = (),
-            redone: Counter[int] | None = None) -> str | None:
+            redone: Counter[int] | None = None, quiet: bool = False) -> str | None:
     """Where the default and the moved streams are not yet, in words; None when they are.
 
     A moved stream that the server reports changed but on another sink is moved again (at
@@ -50,6 +54,8 @@ def lagging(pulse: pulsectl.Pulse, wanted: Wanted, changed: Collection[int] = ()
     if wanted.default is not None:
         current = pulse.server_info().default_sink_name
         if current != wanted.default:
+            if quiet:  # nothing happened for a while: asked again (see RETRY_EVERY)
+                pulse.sink_default_set(wanted.default)
             return f"the default sink is still {current or 'none'}"
     if not wanted.moves:
         return None
@@ -77,13 +83,13 @@ def _level_lag(sink: Any, wanted: Wanted) -> str | None:
 def settle(pulse: pulsectl.Pulse, wanted: Wanted, timeout: float = SETTLE_TIMEOUT) -> None:
     """Return once the server shows `wanted`; BackendError naming what lags after `timeout`."""
     redone: Counter[int] = Counter()
-    _await(pulse, lambda changed: lagging(pulse, wanted, changed, redone), timeout)
+    _await(pulse, lambda changed, quiet: lagging(pulse, wanted, changed, redone, quiet), timeout)
 
 
 def settle_level(pulse: pulsectl.Pulse, wanted: Wanted, timeout: float = SETTLE_TIMEOUT) -> None:
     """Volume and mute, set again while they lag: PipeWire 1.4 drops them on a null sink that
     has not run yet, and a sink that streams were just moved to starts running a moment later."""
-    def behind(_changed: Collection[int]) -> str | None:
+    def behind(_changed: Collection[int], _quiet: bool) -> str | None:
         sink = pulse.get_sink_by_name(wanted.level_sink)
         late = _level_lag(sink, wanted)
         if late is None:
@@ -101,7 +107,7 @@ def sink_index(pulse: pulsectl.Pulse, name: str, timeout: float = SETTLE_TIMEOUT
     the profile switch has been answered."""
     found: list[int] = []
 
-    def missing(_changed: Collection[int]) -> str | None:
+    def missing(_changed: Collection[int], _quiet: bool) -> str | None:
         found[:] = [sink.index for sink in pulse.sink_list() if sink.name == name]
         return None if found else f"no sink {name} has appeared"
 
@@ -116,10 +122,11 @@ def apply_level(pulse: pulsectl.Pulse, sink: Any, volume: float | None, mute: bo
         pulse.mute(sink, mute)
 
 
-def _await(pulse: pulsectl.Pulse, behind: Callable[[Collection[int]], str | None], timeout: float) -> None:
+def _await(pulse: pulsectl.Pulse, behind: Callable[[Collection[int], bool], str | None], timeout: float) -> None:
     """Look, and while `behind` says what lags, wait for the server's next event and look again;
-    `behind` is told which sink inputs changed since its last look."""
-    if behind(()) is None:
+    `behind` is told which sink inputs changed since its last look, and whether RETRY_EVERY
+    passed without any event."""
+    if behind((), False) is None:
         return  # PulseAudio, and PipeWire when it was quick: no subscription needed
     changed: set[int] = set()
     woken: list[bool] = []
@@ -133,12 +140,12 @@ def _await(pulse: pulsectl.Pulse, behind: Callable[[Collection[int]], str | None
     pulse.event_callback_set(note)
     pulse.event_mask_set("server", "sink_input", "sink")
     try:
-        deadline = time.monotonic() + timeout
+        deadline, quiet = time.monotonic() + timeout, False
         while True:
             woken.clear()
             seen = set(changed)
             changed.clear()
-            late = behind(seen)  # looked at after subscribing: no change is missed
+            late = behind(seen, quiet)  # looked at after subscribing: no change is missed
             if late is None:
                 return
             remaining = deadline - time.monotonic()
@@ -146,7 +153,8 @@ def _await(pulse: pulsectl.Pulse, behind: Callable[[Collection[int]], str | None
                 raise BackendError(f"the sound server accepted the change but {late} after {timeout:.0f} s",
                                    "a session manager rule may undo it: see `modeswitch doctor`")
             if not woken:  # an event seen while looking means: look again at once
-                pulse.event_listen(remaining, raise_on_disconnect=False)  # the next look raises
+                pulse.event_listen(min(remaining, RETRY_EVERY), raise_on_disconnect=False)  # the next look raises
+            quiet = not woken
     finally:
         pulse.event_callback_set(None)
         if pulse.connected:
