@@ -10,7 +10,6 @@ import time
 import uuid
 from typing import Any
 
-from modeswitch.errors import BackendError
 from modeswitch.sandbox.private_pipewire import PrivatePipeWire, wait_until
 
 Dump = list[dict[str, Any]]
@@ -88,17 +87,16 @@ def wait_for_save(server: PrivatePipeWire, since: float) -> None:
 
 
 def pin(server: PrivatePipeWire, app: str, sink: str) -> None:
-    """Leave `app` pinned to `sink` the way a script does (naive_switch) and wait until
-    WirePlumber has saved it. WirePlumber 0.5 now and then does not save a move made the moment
-    a stream has been linked; the script is then run again, as a user would."""
-    for _attempt in range(3):
-        naive_switch(server, sink)
-        try:
-            wait_until(lambda: saved_target(server, app) == sink, "WirePlumber to save the target", timeout=3.0)
-            return
-        except BackendError:
-            continue
-    raise AssertionError(f"WirePlumber never saved {app}'s target {sink}")
+    """Move the streams of `app` to `sink`, not the default, as a mixer does when you pick a
+    sink for one application, and wait until WirePlumber has saved that target."""
+    def pactl(*args: str) -> str:
+        return subprocess.run(["pactl", f"--server={server.server}", *args], check=True, capture_output=True,
+                              text=True).stdout
+
+    index = server.stream_named(app)
+    assert index is not None, f"{app} plays no stream"
+    pactl("move-sink-input", str(index), sink)
+    wait_until(lambda: saved_target(server, app) == sink, f"WirePlumber to save {app}'s target {sink}")
 
 
 def naive_switch(server: PrivatePipeWire, sink: str) -> None:

@@ -12,8 +12,8 @@ import subprocess
 from pipewire_fixtures import (
     linked_sinks,
     metadata_targets,
+    naive_switch,
     now,
-    pin,
     saved_target,
     unique,
     wait_for_save,
@@ -71,7 +71,10 @@ def test_a_naive_switch_pins_the_game_and_the_next_switch_frees_it(private_pipew
             first = server.play(app=game)
             # WirePlumber saves a target only for a stream it has taken in (linked)
             wait_until(lambda: linked_sinks(server.pw_dump(), game) == {DESK[0]}, "the game on the desk")
-            pin(server, game, TV[0])
+            began = now()
+            naive_switch(server, TV[0])
+            wait_for_save(server, began)
+            wait_until(lambda: saved_target(server, game) == TV[0], "WirePlumber to save the game's target")
             server.stop_stream(first)
             server.set_default(DESK[0])  # desk mode's default, with the game not running
             again = server.play(app=game)

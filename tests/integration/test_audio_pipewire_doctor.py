@@ -47,7 +47,7 @@ def test_doctor_names_pipewire_and_warns_about_what_would_undo_a_switch(tmp_path
         assert found["audio.memory"]["status"] == "ok", found["audio.memory"]
         assert found["audio.rules"]["status"] == "ok", found["audio.rules"]
 
-        first = server.play(app=game)  # a mixer (or a script) moved the game the pinning way
+        first = server.play(app=game)  # then a mixer moves the game to the TV: it is pinned there
         wait_until(lambda: linked_sinks(server.pw_dump(), game) == {DESK[0]}, "the game on the desk")
         pin(server, game, TV[0])
         rules = tmp_path / "pinned" / "pipewire" / "pipewire-pulse.conf.d"

@@ -23,7 +23,7 @@ from modeswitch.errors import BackendError
 from modeswitch.model import Step, StepKind
 from modeswitch.observed import describe_sinks
 from modeswitch.parts.audio import server as servers
-from modeswitch.parts.audio.settle import settle, settle_level, sink_index, wanted_from
+from modeswitch.parts.audio.settle import settle, settle_level, sink_index, subscribe, wanted_from
 from modeswitch.parts.audio.spec import AudioObservation, Card, CardProfile, Sink, Stream
 
 T = TypeVar("T")
@@ -131,6 +131,7 @@ class PulseAudioBackend:
         for _attempt in (1, 2):
             if self._pulse is None:
                 self._pulse = connect(self.server, "modeswitch")
+                subscribe(self._pulse)
             try:
                 return work(self._pulse)
             except pulsectl.PulseError as exc:

@@ -137,8 +137,7 @@ def _await(pulse: pulsectl.Pulse, behind: Callable[[Collection[int], bool], str 
             changed.add(int(event.index))
         raise pulsectl.PulseLoopStop
 
-    pulse.event_callback_set(note)
-    pulse.event_mask_set("server", "sink_input", "sink")
+    pulse.event_callback_set(note)  # the connection is subscribed for good (see subscribe)
     try:
         deadline, quiet = time.monotonic() + timeout, False
         while True:
@@ -157,8 +156,15 @@ def _await(pulse: pulsectl.Pulse, behind: Callable[[Collection[int], bool], str 
             quiet = not woken
     finally:
         pulse.event_callback_set(None)
-        if pulse.connected:
-            pulse.event_mask_set("null")
+
+
+def subscribe(pulse: pulsectl.Pulse) -> None:
+    """Subscribe the command connection once, for as long as it lives. pipewire-pulse 1.4
+    keeps a connection's view of the default sink current only while it is subscribed: one
+    that subscribed and unsubscribed around each wait went on reading the old default in
+    server_info for seconds after WirePlumber had changed it (a new connection read the new
+    one). Events that come while nobody waits are dropped by pulsectl (no callback)."""
+    pulse.event_mask_set("server", "sink_input", "sink")
 
 
 def wanted_from(args: Mapping[str, Any], indices: Mapping[str, int]) -> Wanted:
