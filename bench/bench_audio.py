@@ -20,9 +20,9 @@ import statistics
 import subprocess
 import time
 
-from modeswitch.model import AudioTarget
 from modeswitch.parts.audio.backend import PulseAudioBackend
 from modeswitch.parts.audio.plan import plan_audio
+from modeswitch.parts.audio.spec import AudioTarget
 from modeswitch.sandbox.private_pipewire import PrivatePipeWire
 from modeswitch.sandbox.private_pulse import PrivatePulse
 
