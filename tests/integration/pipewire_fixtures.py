@@ -10,6 +10,7 @@ import time
 import uuid
 from typing import Any
 
+from modeswitch.errors import BackendError
 from modeswitch.sandbox.private_pipewire import PrivatePipeWire, wait_until
 
 Dump = list[dict[str, Any]]
@@ -95,8 +96,15 @@ def pin(server: PrivatePipeWire, app: str, sink: str) -> None:
 
     index = server.stream_named(app)
     assert index is not None, f"{app} plays no stream"
-    pactl("move-sink-input", str(index), sink)
-    wait_until(lambda: saved_target(server, app) == sink, f"WirePlumber to save {app}'s target {sink}")
+    default = pactl("get-default-sink").strip()
+    for _attempt in range(3):  # WirePlumber 0.5 now and then does not save a move made just after a link
+        pactl("move-sink-input", str(index), sink)
+        try:
+            wait_until(lambda: saved_target(server, app) == sink, f"WirePlumber to save {app}'s target", 3.0)
+            return
+        except BackendError:
+            pactl("move-sink-input", str(index), default)  # back, as the user tries again
+    raise AssertionError(f"WirePlumber never saved {app}'s target {sink}")
 
 
 def naive_switch(server: PrivatePipeWire, sink: str) -> None:

@@ -21,6 +21,7 @@ from pipewire_fixtures import (
 from pulse_fixtures import DESK, TV, placement, switch
 from reconcile_fixtures import default_sink
 
+from modeswitch.errors import BackendError
 from modeswitch.parts.audio.backend import PulseAudioBackend
 from modeswitch.parts.audio.plan import plan_audio
 from modeswitch.parts.audio.spec import AudioTarget
@@ -71,10 +72,15 @@ def test_a_naive_switch_pins_the_game_and_the_next_switch_frees_it(private_pipew
             first = server.play(app=game)
             # WirePlumber saves a target only for a stream it has taken in (linked)
             wait_until(lambda: linked_sinks(server.pw_dump(), game) == {DESK[0]}, "the game on the desk")
-            began = now()
-            naive_switch(server, TV[0])
-            wait_for_save(server, began)
-            wait_until(lambda: saved_target(server, game) == TV[0], "WirePlumber to save the game's target")
+            for _attempt in range(3):  # WirePlumber 0.5 now and then does not save a move made just after a link
+                server.set_default(DESK[0])
+                naive_switch(server, TV[0])
+                try:
+                    wait_until(lambda: saved_target(server, game) == TV[0], "WirePlumber to save the target", 3.0)
+                    break
+                except BackendError:
+                    continue
+            assert saved_target(server, game) == TV[0], "the wrong order never pinned the game"
             server.stop_stream(first)
             server.set_default(DESK[0])  # desk mode's default, with the game not running
             again = server.play(app=game)
