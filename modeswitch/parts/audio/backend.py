@@ -12,6 +12,7 @@ import asyncio
 import os
 import socket
 import threading
+import time
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from enum import StrEnum
@@ -30,6 +31,7 @@ T = TypeVar("T")
 BACKOFF_FIRST = 0.05
 BACKOFF_MAX = 2.0
 STOP_POLL = 0.05
+FRESH_SINK = 2.0  # seconds after a sink appears in which its property changes count as its arrival
 
 
 class AudioEvent(StrEnum):
@@ -292,6 +294,7 @@ class EventListener:
         self._stopping = threading.Event()
         self._lock = threading.Lock()  # guards _pulse against being freed while stop() wakes it
         self._pulse: pulsectl.Pulse | None = None
+        self._fresh: dict[int, float] = {}  # sinks announced a moment ago (their index → when)
         self._thread = threading.Thread(target=self._run, name="pulse-events", daemon=True)
         self._thread.start()
 
@@ -305,6 +308,13 @@ class EventListener:
         if self._stopping.is_set():
             raise pulsectl.PulseLoopStop
         event = _EVENTS.get((info.facility, info.t))
+        if event is AudioEvent.SINK_ADDED:
+            self._fresh = {i: at for i, at in self._fresh.items() if time.monotonic() - at < FRESH_SINK}
+            self._fresh[int(info.index)] = time.monotonic()
+        elif (info.facility, info.t) == ("sink", "change") and int(info.index) in self._fresh:
+            # pipewire-pulse announces a sink, then fills in its properties (the description a
+            # mode may match on): a look at the first event can miss it, so the change is news too
+            event = AudioEvent.SINK_ADDED if time.monotonic() - self._fresh[int(info.index)] < FRESH_SINK else None
         if event is not None:
             self._emit(event)
 
