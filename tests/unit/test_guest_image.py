@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from support.libvirt_errors import libvirt_error
 
 from modeswitch.errors import BackendError
 from modeswitch.parts.guest.backend import AgentState, GuestRun, agent_error, channel_state, exec_command
@@ -79,9 +80,7 @@ def test_last_error_line(stderr: str, code: int, last: str) -> None:
 
 
 def test_agent_errors_name_the_fix() -> None:
-    import libvirt
-
-    err = libvirt.libvirtError("Guest agent is not responding: QEMU guest agent is not connected")
+    err = libvirt_error("Guest agent is not responding: QEMU guest agent is not connected")
     assert "did not answer" in str(agent_error(["x"], err))
 
 

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import libvirt
 import pytest
+from support.libvirt_errors import libvirt_error
 
 from modeswitch.parts.vm.connection import connect_error
 
@@ -21,7 +21,7 @@ CASES = [
 
 @pytest.mark.parametrize(("text", "message", "hint"), CASES)
 def test_connect_errors_map_to_actionable_lines(text: str, message: str, hint: str) -> None:
-    mapped = connect_error("qemu:///system", libvirt.libvirtError(text))
+    mapped = connect_error("qemu:///system", libvirt_error(text))
     assert message in mapped.message and mapped.hint and hint in mapped.hint
     assert "\n" not in str(mapped)
 
