@@ -2,7 +2,8 @@
 
 Run inside the guest (sandbox/guest_python.py carries this package), driven through the agent:
 
-    python3 -m modeswitch.sandbox.gadgets hid NAME          # a DualShock 4 through usb_f_hid
+    python3 -m modeswitch.sandbox.gadgets hid NAME [UDC]    # a DualShock 4 through usb_f_hid
+    python3 -m modeswitch.sandbox.gadgets stream SECONDS NAME...  # HID pads at 1000 Hz
     python3 -m modeswitch.sandbox.gadgets xpad NAME         # an Xbox 360 pad through FunctionFS
     python3 -m modeswitch.sandbox.gadgets send NAME HEX...  # reports, one a millisecond
     python3 -m modeswitch.sandbox.gadgets unbind NAME       # unplug (unbind from the UDC)
@@ -140,13 +141,16 @@ def _create(gadget: Gadget) -> None:
         link.symlink_to(gadget.root / "functions" / gadget.function)
 
 
-def _bind(gadget: Gadget) -> None:
-    (gadget.root / "UDC").write_text(sorted(os.listdir("/sys/class/udc"))[0])
+def _bind(gadget: Gadget, udc: str | None = None) -> None:
+    (gadget.root / "UDC").write_text(udc or sorted(os.listdir("/sys/class/udc"))[0])
 
 
-def usb_device(vendor: int, product: int) -> Path | None:
-    """The host side's view of a gadget: its /sys/bus/usb/devices entry."""
+def usb_device(vendor: int, product: int, udc: str | None = None) -> Path | None:
+    """The host side's view of a gadget: its /sys/bus/usb/devices entry (behind this UDC's
+    dummy_hcd when there are several: dummy_udc.N is wired to dummy_hcd.N)."""
     for device in sorted(Path("/sys/bus/usb/devices").iterdir()):
+        if udc is not None and f"/dummy_hcd.{udc.rsplit('.', 1)[-1]}/" not in str(device.resolve()):
+            continue
         try:
             ids = ((device / "idVendor").read_text().strip(), (device / "idProduct").read_text().strip())
         except OSError:
@@ -156,16 +160,16 @@ def usb_device(vendor: int, product: int) -> Path | None:
     return None
 
 
-def run_hid(name: str) -> None:
+def run_hid(name: str, udc: str | None = None) -> None:
     gadget = hid_gadget(name)
     _create(gadget)
-    _bind(gadget)
-    _wait_for_device(gadget)
+    _bind(gadget, udc)
+    _wait_for_device(gadget, udc)
 
 
-def _wait_for_device(gadget: Gadget) -> None:
+def _wait_for_device(gadget: Gadget, udc: str | None = None) -> None:
     deadline = time.monotonic() + 30
-    while (device := usb_device(gadget.vendor, gadget.product)) is None or not _has_event_node(device):
+    while (device := usb_device(gadget.vendor, gadget.product, udc)) is None or not _has_event_node(device):
         if time.monotonic() > deadline:
             raise SystemExit(f"{gadget.name}: the guest's host side did not bind the gadget")
         time.sleep(0.05)
@@ -277,6 +281,26 @@ def unbind(name: str) -> None:
     (CONFIGFS / name / "UDC").write_text("\n")
 
 
+def stream(seconds: float, names: Sequence[str]) -> None:
+    """Each pad (HID gadget) sends a report every PERIOD for `seconds`, sticks moving, and a
+    cross+options chord every 100 ms on the first: 1000 Hz pads for the benchmark."""
+    fds = [os.open(f"/dev/hidg{_function_index(name)}", os.O_WRONLY) for name in names]
+    due = start = time.monotonic()
+    tick = 0
+    while due - start < seconds:
+        chord = tick % 100 == 99
+        for n, fd in enumerate(fds):
+            report = bytearray(ds4_report((1 << 1 | 1 << 9) if chord and n == 0 else 0, counter=tick))
+            report[1] = report[2] = tick & 0xFF
+            os.write(fd, report)
+        tick += 1
+        due += PERIOD
+        pause = due - time.monotonic()
+        if pause > 0:
+            time.sleep(pause)
+    print(tick, flush=True)
+
+
 def remove(name: str) -> None:
     """Take the gadget apart in the order configfs allows: unbind, unlink, then directories."""
     root = CONFIGFS / name
@@ -301,7 +325,7 @@ def hold(name: str, rumble: bool) -> None:
     """A game: hold the pad's event nodes open (the drivers poll only then), play a rumble."""
     vendor = int((CONFIGFS / name / "idVendor").read_text(), 16)
     product = int((CONFIGFS / name / "idProduct").read_text(), 16)
-    device = usb_device(vendor, product)
+    device = usb_device(vendor, product, (CONFIGFS / name / "UDC").read_text().strip() or None)
     if device is None:
         raise SystemExit(f"{name} is not on the bus")
     nodes = [Path("/dev/input") / p.name for p in device.rglob("event*") if p.name.startswith("event")]
@@ -330,7 +354,9 @@ def _rumble(fd: int) -> None:
 def main(argv: Sequence[str]) -> None:
     command, name, *rest = argv
     if command == "hid":
-        run_hid(name)
+        run_hid(name, rest[0] if rest else None)
+    elif command == "stream":
+        stream(float(name), rest)
     elif command == "xpad":
         run_xpad(name)
     elif command == "send":

@@ -25,6 +25,7 @@ from __future__ import annotations
 import asyncio
 import errno
 import logging
+import select
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -97,6 +98,8 @@ class UsbmonPads:
         self._root, self._threshold, self._on_change, self._open = root, threshold, on_change, opener
         self._interval = interval
         self._timer: asyncio.TimerHandle | None = None
+        self._poll = select.poll()  # which open nodes have something, for the timer's drain
+        self._fds: dict[int, int] = {}  # fd → bus
         self._loop: asyncio.AbstractEventLoop | None = None
         self._buses: dict[int, _Bus] = {}
         self._pads: dict[tuple[int, int], _Pad] = {}
@@ -203,8 +206,11 @@ class UsbmonPads:
         assert self._loop is not None
         if self._interval is None:
             self._loop.add_reader(source.fileno(), self._readable, bus)
-        elif self._timer is None:
-            self._timer = self._loop.call_later(self._interval, self._tick)
+        else:
+            self._poll.register(source.fileno(), select.POLLIN)
+            self._fds[source.fileno()] = bus
+            if self._timer is None:
+                self._timer = self._loop.call_later(self._interval, self._tick)
         log.info("reading %d pad(s) in the VM through %s", len(entry.pads), path)
 
     def _close_bus(self, bus: int) -> None:
@@ -213,6 +219,8 @@ class UsbmonPads:
             return
         if self._loop is not None and self._interval is None:
             self._loop.remove_reader(entry.source.fileno())
+        if self._fds.pop(entry.source.fileno(), None) is not None:
+            self._poll.unregister(entry.source.fileno())
         if not self._buses and self._timer is not None:
             self._timer.cancel()
             self._timer = None
@@ -220,9 +228,10 @@ class UsbmonPads:
         log.info("closed %s: no pad of this bus is in the VM", entry.path)
 
     def _tick(self) -> None:
-        """The timer's drain of every open node; it stops when the last node closes."""
-        for bus in list(self._buses):
-            self._readable(bus)
+        """The timer's drain of the open nodes that have something (one poll(2) for all: a
+        FIFO no writer opened yet is not at its end); it stops when the last node closes."""
+        for fd, _events in self._poll.poll(0):
+            self._readable(self._fds[fd])
         if self._buses and self._loop is not None and self._interval is not None:
             self._timer = self._loop.call_later(self._interval, self._tick)
         else:
