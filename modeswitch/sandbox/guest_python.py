@@ -26,6 +26,7 @@ from pathlib import Path
 import modeswitch
 from modeswitch.errors import BackendError
 from modeswitch.sandbox import guest_image as base
+from modeswitch.sandbox.progress import Progress, silent
 
 RECIPE_VERSION = 1
 # After the base guest's modules, in dependency order. hid is loaded with
@@ -116,8 +117,9 @@ def inputs() -> dict[str, object]:
             "package": package_files(Path(modeswitch.__file__).parent)}
 
 
-def ensure_python_guest(root: Path | None = None) -> base.GuestImage:
-    """The cached variant for the current inputs, built first when missing."""
+def ensure_python_guest(root: Path | None = None, progress: Progress | None = None) -> base.GuestImage:
+    """The cached variant for the current inputs, built first when missing (one line on
+    `progress` then)."""
     root = root or base.cache_root()
     spec = inputs()
     target = root / f"guest-py-{base.inputs_hash(spec)}"
@@ -126,7 +128,8 @@ def ensure_python_guest(root: Path | None = None) -> base.GuestImage:
         if not image.initrd.exists():
             work = Path(tempfile.mkdtemp(prefix=".build-py-", dir=root))
             try:
-                _build(spec, work)
+                with (progress or silent()).step(f"building the Python guest image from Debian packages in {target}"):
+                    _build(spec, work)
                 (work / "inputs.json").write_text(json.dumps(spec, indent=1, sort_keys=True))
                 shutil.rmtree(target, ignore_errors=True)
                 work.rename(target)

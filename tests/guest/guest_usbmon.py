@@ -22,6 +22,7 @@ from modeswitch.parts.guest.backend import LibvirtGuestAgent
 from modeswitch.sandbox.embedded_vm import EmbeddedVm
 from modeswitch.sandbox.gadgets import ds4_report, xpad_report
 from modeswitch.sandbox.guest_python import ensure_python_guest
+from modeswitch.sandbox.progress import Progress
 
 WAIT = 90.0  # seconds: a hang guard for one step under a software CPU on a loaded machine
 GADGETS = "python3 -m modeswitch.sandbox.gadgets"
@@ -61,8 +62,10 @@ class Guest:
 
 
 @pytest.fixture(scope="session")
-def usbmon_guest() -> Iterator[Guest]:
-    vm = EmbeddedVm("modeswitch-usbmon", pads=0, root=shared_root(), guest=ensure_python_guest())
+def usbmon_guest(progress: Progress) -> Iterator[Guest]:
+    """Booted (or restored from its saved state) once per session."""
+    vm = EmbeddedVm("modeswitch-usbmon", pads=0, root=shared_root(), guest=ensure_python_guest(progress=progress),
+                    progress=progress)
     run(vm.__aenter__())
     agent = vm.agent()
     try:
