@@ -10,7 +10,8 @@ import struct
 from pathlib import Path
 
 import pytest
-from test_usbmon_reader import PAD, Collector, make_fifo, on_loop, until, x360
+from support.waiting import until
+from test_usbmon_reader import PAD, Collector, make_fifo, on_loop, x360
 
 from modeswitch.sandbox.gadgets import (
     configfs_writes,
@@ -79,13 +80,13 @@ async def test_a_pad_leaving_the_bus_releases_what_it_held(tmp_path: Path) -> No
     writer = os.open(fifo, os.O_WRONLY)
     try:
         os.write(writer, pack_record(busnum=1, devnum=10, data=x360(0x10)))
-        await until(lambda: len(seen.changes) == 1)
+        await until(lambda: len(seen.changes) == 1, "the press")
         os.write(writer, pack_record(busnum=1, devnum=10, status=-71))  # unbound / unplugged
-        await until(lambda: len(seen.changes) == 2)
+        await until(lambda: len(seen.changes) == 2, "the release")
         assert seen.changes == [("usb:1.10", "BTN_START", 1), ("usb:1.10", "BTN_START", 0)]
         assert "left the USB bus" in str(pads.describe()[0]["reason"])
         os.write(writer, pack_record(busnum=1, devnum=10, data=x360(0x20)))  # back: read again
-        await until(lambda: len(seen.changes) == 3)
+        await until(lambda: len(seen.changes) == 3, "the pad read again")
         assert pads.describe()[0]["source"] == "usbmon (in VM)"
     finally:
         pads.close()
