@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterator
 
 import pytest
 from conftest import BOOT_GUARD
-from helpers import run, shared_root
+from support.loop import run, shared_root
 
 from modeswitch.parts.guest.backend import LibvirtGuestAgent
 from modeswitch.sandbox.embedded_vm import EmbeddedVm
