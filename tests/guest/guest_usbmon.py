@@ -135,7 +135,8 @@ def test_xpad_pad_through_functionfs_read_with_getx(usbmon_guest: Guest) -> None
     guest = usbmon_guest
     bus, device = plug(guest, "xpad", "x360")
     assert guest.sh(f"basename $(readlink /sys/bus/usb/devices/{bus}-1/{bus}-1:1.0/driver)").strip() == "xpad"
-    commands = guest.sh("sleep 1; cat /tmp/gadgets/x360/out").split()
+    commands = guest.sh("while ! grep -q 000800c040 /tmp/gadgets/x360/out; do sleep 0.2; done; "
+                        "cat /tmp/gadgets/x360/out").split()
     assert commands[0].startswith("0103")  # xpad's LED command: the pad's number
     assert "000800c040000000" in commands  # the game's rumble (strong 0xc000, weak 0x4000)
     start_reader(guest, f"{bus} {device} 045e 028e", "--getx")
@@ -193,7 +194,7 @@ def test_usbmon_unloaded_and_loaded_again(usbmon_guest: Guest) -> None:
     guest.sh(f"echo '{bus} {device} 045e 028e' > reader.pads")
     lines = guest.wait("reader", lambda lines: lines[-1].get("open") == [] and bool(lines[-1].get("pads")))
     assert "usbmon is not loaded" in json.dumps(lines[-1]["pads"])
-    guest.sh("insmod /lib/modules/usbmon.ko && sleep 0.5")
+    guest.sh(f"insmod /lib/modules/usbmon.ko && while [ ! -e /dev/usbmon{bus} ]; do sleep 0.1; done")
     guest.sh(f"echo '{bus} {device} 045e 028e ' > reader.pads")  # the seat changes again
     guest.wait("reader", lambda lines: lines[-1].get("open") == [bus])
     send(guest, "x360", [xpad_report(START), xpad_report(0)])
