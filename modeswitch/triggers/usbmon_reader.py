@@ -2,9 +2,13 @@
 
 `UsbmonPads.follow(pads)` is told which USB pads the VM holds right now; it opens
 `ROOT/usbmonN` for their buses only while at least one is attached and closes it when none
-is, so a seat with no pad in the VM costs no wakeups at all. Each node is read through
-`loop.add_reader` (the node is pollable), and only IN completions of the attached pads'
-bus/device numbers go further, to one `ReportMapper` per pad and on to the chord detector.
+is, so a seat with no pad in the VM costs no wakeups at all. usbmon wakes a reader on every
+URB event (a pad at 1000 Hz: 2000 a second), so while a node is open the reader is woken by a
+timer instead, every `interval` seconds, and drains what came meanwhile in one go (the mmapped
+ring, usbmon_ring.py); `interval=None` reads on every event (`loop.add_reader`). Only IN
+completions of the attached pads' bus/device numbers go further, to one `ReportMapper` per
+pad and on to the chord detector. A pad's interrupt-IN ending in an error the host controller
+gives a device that left the bus (unplugged, unbound) releases whatever it held.
 
 A wireless adapter (Xbox Wireless Adapter, Bluetooth) is one USB device carrying several
 pads: its records go to a demultiplexer (usbmon/xbox_adapter.py, usbmon/bt_pads.py), and
@@ -21,6 +25,7 @@ from __future__ import annotations
 import asyncio
 import errno
 import logging
+import select
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -40,6 +45,10 @@ FIX_MODULE = "load it: sudo modprobe usbmon (`modeswitch udev-rules --install` l
 FIX_ACCESS = (f"sudo modeswitch udev-rules --install, then add yourself to group '{USBMON_GROUP}' "
               f"(sudo usermod -aG {USBMON_GROUP} $USER) and log in again")
 INTERRUPT, BULK = 1, 3
+BATCH_INTERVAL = 0.004  # seconds between drains while a node is open: ~2 ms added on average
+# -ENODEV, -EPROTO, -EILSEQ, -ESHUTDOWN: how the host side's pending IN transfer of a device
+# that left ends (dummy_hcd gives -EPROTO on an unbind; xHCI -ESHUTDOWN or -EPROTO on unplug).
+LEFT_STATUS = frozenset({-19, -71, -84, -108})
 
 ButtonSink = Callable[[str, str, str, int], None]  # (pad key, pad label, button, value)
 SourceOpener = Callable[[Path], RecordSource]
@@ -71,6 +80,7 @@ class _Pad:
     info: VmPad
     mapper: ReportMapper | None
     problem: tuple[str, str] | None = None  # (reason, fix)
+    left: int | None = None  # the status its last IN transfer ended with, when it left the bus
     last: bytes | None = None  # for telling an unknown pad's protocol from two reports
     demux: Demux | None = None  # a wireless adapter's pads
 
@@ -79,12 +89,17 @@ class _Bus:
     def __init__(self, path: Path, source: RecordSource) -> None:
         self.path, self.source = path, source
         self.pads: dict[int, _Pad] = {}
+        self.dropped = 0  # events the kernel dropped on a full ring, as last reported
 
 
 class UsbmonPads:
     def __init__(self, root: Path, threshold: float, on_change: ButtonSink,
-                 opener: SourceOpener = open_source) -> None:
+                 opener: SourceOpener = open_source, interval: float | None = BATCH_INTERVAL) -> None:
         self._root, self._threshold, self._on_change, self._open = root, threshold, on_change, opener
+        self._interval = interval
+        self._timer: asyncio.TimerHandle | None = None
+        self._poll = select.poll()  # which open nodes have something, for the timer's drain
+        self._fds: dict[int, int] = {}  # fd → bus
         self._loop: asyncio.AbstractEventLoop | None = None
         self._buses: dict[int, _Bus] = {}
         self._pads: dict[tuple[int, int], _Pad] = {}
@@ -122,6 +137,9 @@ class UsbmonPads:
             problem = pad.problem or self._bus_problem.get(bus)
             if problem is None and bus not in self._buses:
                 problem = ("usbmon node not open", FIX_MODULE)
+            if problem is None and pad.left is not None:
+                problem = (f"left the USB bus (its transfer ended with status {pad.left})",
+                           "plug it in again; it is read again from its first report")
             row: dict[str, object] = {
                 "name": pad.info.label, "vendor": pad.info.vendor, "product": pad.info.product,
                 "bus": bus, "device": device, "source": "usbmon (in VM)" if problem is None else "not readable",
@@ -186,17 +204,38 @@ class UsbmonPads:
         entry = self._buses[bus] = _Bus(path, source)
         entry.pads = {device: pad for (b, device), pad in self._pads.items() if b == bus}
         assert self._loop is not None
-        self._loop.add_reader(source.fileno(), self._readable, bus)
+        if self._interval is None:
+            self._loop.add_reader(source.fileno(), self._readable, bus)
+        else:
+            self._poll.register(source.fileno(), select.POLLIN)
+            self._fds[source.fileno()] = bus
+            if self._timer is None:
+                self._timer = self._loop.call_later(self._interval, self._tick)
         log.info("reading %d pad(s) in the VM through %s", len(entry.pads), path)
 
     def _close_bus(self, bus: int) -> None:
         entry = self._buses.pop(bus, None)
         if entry is None:
             return
-        if self._loop is not None:
+        if self._loop is not None and self._interval is None:
             self._loop.remove_reader(entry.source.fileno())
+        if self._fds.pop(entry.source.fileno(), None) is not None:
+            self._poll.unregister(entry.source.fileno())
+        if not self._buses and self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
         entry.source.close()
         log.info("closed %s: no pad of this bus is in the VM", entry.path)
+
+    def _tick(self) -> None:
+        """The timer's drain of the open nodes that have something (one poll(2) for all: a
+        FIFO no writer opened yet is not at its end); it stops when the last node closes."""
+        for fd, _events in self._poll.poll(0):
+            self._readable(self._fds[fd])
+        if self._buses and self._loop is not None and self._interval is not None:
+            self._timer = self._loop.call_later(self._interval, self._tick)
+        else:
+            self._timer = None
 
     def _readable(self, bus: int) -> None:
         entry = self._buses.get(bus)
@@ -207,7 +246,17 @@ class UsbmonPads:
         except (SourceGone, BadRecord, OSError) as exc:
             self._vanished(bus, entry, exc)
             return
+        dropped = getattr(entry.source, "dropped", 0)
+        if dropped != entry.dropped:
+            entry.dropped = dropped
+            self._once(f"dropped {entry.path}", "%s: the kernel's ring was full and dropped %d event(s) "
+                       "(reported once; `modeswitch status` keeps the count)", entry.path, dropped)
         self._handle(entry.pads, records)
+
+    @property
+    def dropped(self) -> dict[int, int]:
+        """Per open bus: events the kernel dropped because its ring was full."""
+        return {bus: entry.dropped for bus, entry in self._buses.items()}
 
     def _vanished(self, bus: int, entry: _Bus, exc: Exception) -> None:
         self._once(f"gone {entry.path}", "%s stopped: %s; pads in the VM on bus %d are not read "
@@ -227,10 +276,20 @@ class UsbmonPads:
                 for note in pad.demux.notes():
                     self._once(f"{pad.info.key} {note.key}", "%s: %s", pad.info.label, note.message)
                 continue
-            if (pad is None or record.event != "C" or not record.endpoint & 0x80 or record.status
-                    or record.transfer not in (INTERRUPT, BULK) or not record.data):
+            if (pad is None or record.event != "C" or not record.endpoint & 0x80
+                    or record.transfer not in (INTERRUPT, BULK)):
                 continue
-            self._report(pad, record.data)
+            if record.status in LEFT_STATUS:
+                self._left(pad, record.status)
+            elif not record.status and record.data:
+                pad.left = None
+                self._report(pad, record.data)
+
+    def _left(self, pad: _Pad, status: int) -> None:
+        if pad.left is None:
+            log.info("%s left the USB bus (status %d)", pad.info.label, status)
+        pad.left = status
+        self._release_all(pad)
 
     def _report(self, pad: _Pad, payload: bytes) -> None:
         if pad.mapper is None:

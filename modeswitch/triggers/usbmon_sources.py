@@ -1,10 +1,10 @@
 """Where usbmon records come from: the kernel's /dev/usbmonN, or a byte stream of records.
 
 Both sit behind `RecordSource`, so the reader above them is one piece of code whatever the
-transport: a real node (MON_IOCX_GETX, which gives the full 64-byte header a plain read(2)
-does not), or a FIFO / Unix socket / pipe carrying records laid out as mon_bin.c writes them
-(what `tcpdump -i usbmonN -w -` streams after its file header, and what the tests and
-benchmarks feed). `open_source` picks by what the path is.
+transport: a real node (its mmapped ring, usbmon_ring.py; or MON_IOCX_GETX where the mapping
+is refused, which gives the full 64-byte header a plain read(2) does not), or a FIFO / Unix
+socket / pipe carrying records laid out as mon_bin.c writes them (what `tcpdump -i usbmonN
+-w -` streams after its file header, and what the tests and benchmarks feed). `open_source` picks by what the path is.
 """
 
 from __future__ import annotations
@@ -141,5 +141,7 @@ def open_source(path: Path) -> RecordSource:
         return StreamSource(sock.detach())
     fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
     if stat.S_ISCHR(mode):
-        return NodeSource(fd)
+        from modeswitch.triggers.usbmon_ring import open_node  # it builds on this module
+
+        return open_node(fd)
     return StreamSource(fd)

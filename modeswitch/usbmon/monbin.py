@@ -71,7 +71,7 @@ def parse_header(header: bytes) -> tuple[MonRecord, int]:
     return _parse(header, 0, b"")
 
 
-def _parse(buffer: bytes | bytearray, offset: int, data: bytes) -> tuple[MonRecord, int]:
+def _parse(buffer: bytes | bytearray | memoryview, offset: int, data: bytes) -> tuple[MonRecord, int]:
     (urb_id, kind, transfer, endpoint, devnum, busnum, _flag_setup, _flag_data, sec, usec, status,
      length, captured, setup, _interval, _start, _flags, _ndesc) = HEADER.unpack_from(buffer, offset)
     if kind not in EVENT_BYTES:

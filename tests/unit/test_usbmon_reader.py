@@ -36,7 +36,7 @@ def noise_then(report: bytes, device: int = 10) -> bytes:
         pack_record(busnum=1, devnum=0, event="@"),                                  # filler
         pack_record(busnum=1, devnum=device, event="S", length=32),                  # IN submit
         pack_record(busnum=1, devnum=device, endpoint=0x02, data=bytes(8)),          # OUT completion
-        pack_record(busnum=1, devnum=device, data=x360(0xFF, 0xFF), status=-71),     # error status
+        pack_record(busnum=1, devnum=device, data=x360(0xFF, 0xFF), status=-32),     # a stall
         pack_record(busnum=1, devnum=device, event="E", data=x360(0xFF, 0xFF)),      # error event
         pack_record(busnum=1, devnum=3, data=x360(0xFF, 0xFF)),                      # another device
         pack_record(busnum=1, devnum=device, transfer=2, endpoint=0x80, data=bytes(18)),  # control IN
