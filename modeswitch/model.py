@@ -18,7 +18,7 @@ from modeswitch.parts.hooks.spec import Hooks
 if TYPE_CHECKING:  # the specs and observations of the parts this package ships
     from modeswitch.parts.audio.spec import AudioObservation, AudioTarget
     from modeswitch.parts.display.spec import DisplayObservation, OutputSetting
-    from modeswitch.parts.guest.spec import GuestAction
+    from modeswitch.parts.guest.spec import GuestEntry
     from modeswitch.parts.inputs.spec import EvdevInput
     from modeswitch.parts.monitor.spec import MonitorObservation, MonitorSpec
     from modeswitch.parts.tv.spec import TvObservation, TvSpec
@@ -124,8 +124,8 @@ class Mode:
         return cast("MonitorSpec | None", self.specs.get("monitor"))
 
     @property
-    def guest(self) -> tuple[GuestAction, ...] | None:
-        return cast("tuple[GuestAction, ...] | None", self.specs.get("guest"))
+    def guest(self) -> tuple[GuestEntry, ...] | None:
+        return cast("tuple[GuestEntry, ...] | None", self.specs.get("guest"))
 
     @property
     def hooks(self) -> Hooks:

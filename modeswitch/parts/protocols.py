@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 from modeswitch.model import Step, StepKind
 from modeswitch.parts.audio.spec import AudioObservation
 from modeswitch.parts.display.spec import DisplayObservation
+from modeswitch.parts.guest.spec import GuestObservation
 from modeswitch.parts.monitor.spec import MonitorObservation
 from modeswitch.parts.tv.spec import TvObservation
 from modeswitch.parts.usb.spec import UsbDevice
@@ -29,7 +30,9 @@ class StepExecutor(Protocol):
 
 
 class GuestBackend(StepExecutor, Protocol):
-    """Runs programs inside the VM (guest actions)."""
+    """Runs programs inside the VM (guest actions) and types hotkeys on its keyboard."""
+
+    async def observe(self) -> GuestObservation: ...
 
     async def close(self) -> None: ...
 

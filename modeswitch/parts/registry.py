@@ -73,7 +73,7 @@ PARTS: tuple[Part, ...] = (
     Part("tv", read_tv, plan_tv_part, wiring=tv_wire.wiring, build=tv_wire.build),
     Part("monitor", read_monitor, plan_monitor_part, wiring=monitor_wire.wiring, build=monitor_wire.build),
     Part("guest", read_guest, plan_guest_part, wiring=guest_wire.wiring, build=guest_wire.build, entering=True,
-         needs_vm=True, observes=False),
+         needs_vm=True),
 )
 
 BY_NAME = {part.name: part for part in PARTS}

@@ -23,6 +23,7 @@ import os
 import re
 import shutil
 import stat
+import struct
 import subprocess
 import tempfile
 from collections.abc import Iterator
@@ -35,13 +36,18 @@ from modeswitch.sandbox.progress import Progress, silent
 
 RECIPE_VERSION = 3
 KERNEL_META = "linux-image-amd64"  # the -cloud- flavour has no USB at all
-STATIC_PACKAGES = ("busybox-static", "qemu-guest-agent")
+STATIC_PACKAGES = ("busybox-static", "qemu-guest-agent", "util-linux")  # util-linux: setpriv, for user sessions
 AGENT_CHANNEL = "org.qemu.guest_agent.0"
 # Insmod order matters (dependencies); /init still loops a few passes to be forgiving.
 MODULES = ("usb-common", "usbcore", "xhci-hcd", "xhci-pci", "hid", "usbhid", "hid-generic", "evdev",
            "virtio_ring", "virtio", "virtio_pci_legacy_dev", "virtio_pci_modern_dev", "virtio_pci",
            "virtio_console")
 CMDLINE = "console=ttyS0 panic=-1 quiet loglevel=3"
+# A person logged in at the guest's console, for `session: user` actions: an account, and the
+# utmp record login(1) would write, which the agent's guest-get-users reports.
+SESSION_USER = ("player", 1000, "/home/player")
+SETPRIV = "bin/setpriv"  # util-linux's, where `busybox --install -s` leaves it in place of its own
+OS_RELEASE = 'ID=modeswitch-guest\nNAME="modeswitch test guest"\nPRETTY_NAME="modeswitch test guest (Debian kernel, busybox)"\n'
 
 INIT = """#!/bin/busybox sh
 /bin/busybox --install -s
@@ -123,7 +129,7 @@ def inputs() -> dict[str, object]:
     """Everything the built guest depends on; its hash names the cache entry."""
     show = _run(["apt-cache", "show", "--no-all-versions", KERNEL_META, *STATIC_PACKAGES])
     return {"recipe": RECIPE_VERSION, "init": INIT, "modules": list(MODULES), "cmdline": CMDLINE,
-            "packages": resolve_packages(show)}
+            "packages": resolve_packages(show), "session": [list(SESSION_USER), OS_RELEASE, SETPRIV, "tmp 1777"]}
 
 
 def inputs_hash(spec: dict[str, object]) -> str:
@@ -196,9 +202,36 @@ def _fill_initramfs(tree: Path, out: Path) -> None:
     for name in MODULES:
         if name.replace("-", "_") not in builtin:  # another kernel may have some built in
             (out / "lib" / "modules" / f"{name}.ko").write_bytes(_module_bytes(_module(tree, name)))
+    _session_files(tree, out)
     init = INIT.replace("@MODULES@", " ".join(MODULES)).replace("@CHANNEL@", AGENT_CHANNEL)
     (out / "init").write_text(init)
     (out / "init").chmod(0o755)
+
+
+def _session_files(tree: Path, out: Path) -> None:
+    """util-linux's setpriv (busybox's cannot change uids), the user's account and home, and
+    their login record."""
+    setpriv = _one_of(tree, "usr/bin/setpriv", "bin/setpriv")
+    shutil.copy2(setpriv, out / SETPRIV)
+    for lib in shared_libraries(setpriv):
+        dest = out / lib.relative_to("/")
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(lib.resolve(), dest)
+    name, uid, home = SESSION_USER
+    for d in ("etc", home.lstrip("/"), "var/run"):
+        (out / d).mkdir(parents=True, exist_ok=True)
+    (out / "tmp").chmod(0o1777)  # as on any system: the user's programs may write there too
+    (out / "etc" / "passwd").write_text(f"root:x:0:0:root:/root:/bin/sh\n{name}:x:{uid}:{uid}::{home}:/bin/sh\n")
+    (out / "etc" / "group").write_text(f"root:x:0:\n{name}:x:{uid}:\n")
+    (out / "etc" / "os-release").write_text(OS_RELEASE)
+    (out / "var" / "run" / "utmp").write_bytes(utmp_record(name, "tty1", 1, 0))
+
+
+def utmp_record(user: str, line: str, pid: int, when: int) -> bytes:
+    """One glibc x86-64 `struct utmp` (384 bytes) of type USER_PROCESS."""
+    user_process = 7
+    return struct.pack("<h2xi32s4s32s256shhiii4i20x", user_process, pid, line.encode(), line[-4:].encode(),
+                       user.encode(), b"", 0, 0, 0, when, 0, 0, 0, 0, 0)
 
 
 def _one_of(tree: Path, *candidates: str) -> Path:

@@ -19,7 +19,8 @@ SHOW = (DATA / "apt-cache-show-guest.txt").read_text()
 def test_packages_resolve_the_kernel_behind_the_meta_package() -> None:
     assert resolve_packages(SHOW) == {"linux-image-6.1.0-56-amd64": "6.1.192-2",
                                       "busybox-static": "1:1.35.0-4+deb12u1+b1",
-                                      "qemu-guest-agent": "1:7.2+dfsg-7+deb12u18+b3"}
+                                      "qemu-guest-agent": "1:7.2+dfsg-7+deb12u18+b3",
+                                      "util-linux": "2.38.1-5+deb12u3"}
 
 
 @pytest.mark.parametrize("broken", [

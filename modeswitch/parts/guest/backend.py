@@ -14,105 +14,38 @@ interval.
 from __future__ import annotations
 
 import asyncio
-import base64
 import contextlib
 import json
 import time
-import xml.etree.ElementTree as ET
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
-from enum import StrEnum
-from typing import Any, Protocol, TypeVar
+from typing import Any, TypeVar
 
 import libvirt
 import libvirt_qemu
 
 from modeswitch.errors import BackendError, StepTimeout
 from modeswitch.model import Step, StepKind
+from modeswitch.parts.guest.agent import (
+    AGENT_CHANNEL,
+    CHANNEL_HINT,
+    CHANNEL_XML,
+    AgentState,
+    GuestAgent,
+    GuestRun,
+    agent_command,
+    agent_error,
+    channel_state,
+    exec_command,
+    finished_run,
+    status_command,
+)
+from modeswitch.parts.guest.observe import observe_guest
+from modeswitch.parts.guest.session import run_in_session, wait_exit
+from modeswitch.parts.guest.spec import GuestObservation, GuestSession
 from modeswitch.parts.vm.connection import EVENT_IMPL, ensure_event_loop, lookup_domain, open_connection
 
 T = TypeVar("T")
-
-AGENT_CHANNEL = "org.qemu.guest_agent.0"
-CHANNEL_XML = ("<channel type='unix'>\n  <target type='virtio' name='org.qemu.guest_agent.0'/>\n"
-               "</channel>")
-CHANNEL_HINT = f"add to the domain's <devices> (virsh edit): {CHANNEL_XML.replace(chr(10), '')}"
-
-
-class AgentState(StrEnum):
-    CONNECTED = "connected"
-    DISCONNECTED = "disconnected"
-    NO_CHANNEL = "no-channel"  # the domain has no org.qemu.guest_agent.0 channel
-    VM_OFF = "vm-off"  # the VM is not running: nothing to talk to
-    UNKNOWN = "unknown"  # libvirt not reachable
-
-
-@dataclass(frozen=True)
-class GuestRun:
-    """One program's run in the guest: what the history record keeps."""
-
-    argv: tuple[str, ...]
-    exit_code: int
-    stdout: str
-    stderr: str
-    duration_ms: float
-
-    @property
-    def last_error_line(self) -> str:
-        lines = [line for line in self.stderr.splitlines() if line.strip()]
-        return lines[-1].strip() if lines else f"exit code {self.exit_code}"
-
-
-class GuestAgent(Protocol):
-    """What the planner's guest steps and the tests need from the agent."""
-
-    async def state(self) -> AgentState: ...
-
-    async def wait_ready(self, timeout: float) -> None: ...
-
-    async def run(self, argv: Sequence[str], timeout: float) -> GuestRun: ...
-
-    async def close(self) -> None: ...
-
-
-def channel_state(domain_xml: str) -> AgentState:
-    """The agent channel's state from a live domain XML (`<target state='connected'>`)."""
-    devices = ET.fromstring(domain_xml).find("devices")
-    for channel in devices.findall("channel") if devices is not None else ():
-        target = channel.find("target")
-        if target is not None and target.get("name") == AGENT_CHANNEL:
-            return AgentState.CONNECTED if target.get("state") == "connected" else AgentState.DISCONNECTED
-    return AgentState.NO_CHANNEL
-
-
-def exec_command(argv: Sequence[str]) -> str:
-    arguments = {"path": argv[0], "arg": list(argv[1:]), "capture-output": True}
-    return json.dumps({"execute": "guest-exec", "arguments": arguments})
-
-
-def status_command(pid: int) -> str:
-    return json.dumps({"execute": "guest-exec-status", "arguments": {"pid": pid}})
-
-
-def decode_output(status: dict[str, Any], key: str) -> str:
-    data = status.get(key)
-    return base64.b64decode(data).decode(errors="replace") if data else ""
-
-
-def agent_error(argv: Sequence[str], err: libvirt.libvirtError) -> BackendError:
-    """libvirt's words for an agent failure, turned into what the user can act on."""
-    text = (err.get_error_message() or str(err)).strip()
-    lowered = text.lower()
-    if "no such file" in lowered or "failed to execute child process" in lowered:
-        return BackendError(f"'{argv[0]}' does not exist in the guest: {text}",
-                            "use the program's full path inside the guest")
-    if "not connected" in lowered or "not responding" in lowered or "timeout" in lowered:
-        return BackendError(f"the guest agent did not answer: {text}",
-                            "is qemu-guest-agent installed and running in the guest?")
-    if "not configured" in lowered or "channel" in lowered and "agent" in lowered:
-        return BackendError(f"the domain has no guest agent channel: {text}", CHANNEL_HINT)
-    return BackendError(f"guest agent: {text}")
 
 
 ConnectionSource = Callable[[], "libvirt.virConnect | None"]
@@ -221,7 +154,7 @@ class LibvirtGuestAgent:
 
     async def _pings(self, deadline: float) -> bool:
         try:
-            await self._command(json.dumps({"execute": "guest-ping"}), max(1, int(deadline - time.monotonic())))
+            await self._command(agent_command("guest-ping"), max(1, int(deadline - time.monotonic())))
         except libvirt.libvirtError:
             return False
         return True
@@ -231,25 +164,41 @@ class LibvirtGuestAgent:
         reply = await self._call(libvirt_qemu.qemuAgentCommand, dom, command, timeout, 0)
         return json.loads(reply).get("return")
 
+    async def command(self, execute: str, arguments: dict[str, Any] | None, timeout: float) -> Any:
+        try:
+            return await self._command(agent_command(execute, arguments), _whole(timeout))
+        except libvirt.libvirtError as err:
+            raise agent_error([execute], err) from None
+
+    async def start(self, argv: Sequence[str], timeout: float) -> int:
+        try:
+            return int((await self._command(exec_command(argv), _whole(timeout)))["pid"])
+        except libvirt.libvirtError as err:
+            raise agent_error(argv, err) from None
+
+    async def status(self, pid: int, timeout: float) -> dict[str, Any]:
+        try:
+            return dict(await self._command(status_command(pid), _whole(timeout)))
+        except libvirt.libvirtError as err:
+            raise agent_error([f"pid {pid}"], err) from None
+
     async def run(self, argv: Sequence[str], timeout: float) -> GuestRun:
         """Runs argv in the guest to its end, or raises StepTimeout after `timeout` seconds."""
         started = time.monotonic()
-        deadline = started + timeout
+        pid = await self.start(argv, timeout)
+        status = await wait_exit(self, pid, started + timeout, " ".join(argv), timeout)
+        return finished_run(argv, status, (time.monotonic() - started) * 1000)
+
+    async def send_keys(self, codes: Sequence[int], hold_ms: int) -> None:
+        """virDomainSendKey in the Linux keycode set: QEMU presses them in order, holds them
+        `hold_ms`, and releases them. Types on the guest's keyboard; no agent involved."""
+        dom = await self._domain()
         try:
-            pid = int((await self._command(exec_command(argv), _seconds(deadline)))["pid"])
-            delay = 0.01
-            while True:
-                status = await self._command(status_command(pid), _seconds(deadline))
-                if status.get("exited"):
-                    break
-                if time.monotonic() + delay > deadline:
-                    raise StepTimeout(f"'{' '.join(argv)}' did not end within {timeout:g} s in the guest")
-                await asyncio.sleep(delay)
-                delay = min(delay * 2, 0.25)
+            await self._call(dom.sendKey, libvirt.VIR_KEYCODE_SET_LINUX, hold_ms, list(codes), len(codes), 0)
         except libvirt.libvirtError as err:
-            raise agent_error(argv, err) from None
-        return GuestRun(tuple(argv), int(status.get("exitcode", -1)), decode_output(status, "out-data"),
-                        decode_output(status, "err-data"), (time.monotonic() - started) * 1000)
+            text = (err.get_error_message() or str(err)).strip()
+            raise BackendError(f"cannot send keys to '{self.domain_name}': {text}",
+                               "the VM must be running") from None
 
 
 def _alive(conn: libvirt.virConnect) -> bool:
@@ -259,31 +208,42 @@ def _alive(conn: libvirt.virConnect) -> bool:
         return False
 
 
-def _seconds(deadline: float) -> int:
+def _whole(timeout: float) -> int:
     """qemuAgentCommand takes whole seconds; at least one, so a call is never 'no wait'."""
-    return max(1, int(deadline - time.monotonic() + 0.999))
+    return max(1, int(timeout + 0.999))
 
 
 class GuestActions:
-    """Runs a mode's guest actions (GUEST steps): waits for the agent, runs the program, and
-    fails the step on a non-zero exit with the last line the program wrote to stderr. The
-    step's timeout bounds both the wait and the run. Returns the program's output, which the
-    engine keeps in the history record."""
+    """Runs a mode's GUEST steps: a program through the agent (as the agent, or in the user's
+    session), or keys typed on the guest's keyboard. A program fails its step on a non-zero
+    exit with the last line it wrote to stderr; the step's timeout bounds both the wait for the
+    agent and the run. Returns the program's output, which the history record keeps."""
 
     kinds = frozenset({StepKind.GUEST})
 
     def __init__(self, agent: GuestAgent) -> None:
         self.agent = agent
 
-    async def apply(self, step: Step) -> str:
+    async def apply(self, step: Step) -> str | None:
+        if "keys" in step.args:
+            hold_ms = max(1, round(float(step.args["hold"]) * 1000))
+            await self.agent.send_keys(tuple(int(c) for c in step.args["keys"]), hold_ms)
+            return None
         argv = tuple(str(a) for a in step.args["argv"])
         timeout = float(step.args.get("timeout", 30.0))
         deadline = time.monotonic() + timeout
         await self.agent.wait_ready(timeout)
-        done = await self.agent.run(argv, max(0.1, deadline - time.monotonic()))
+        remaining = max(0.1, deadline - time.monotonic())
+        if step.args.get("session") == GuestSession.USER.value:
+            done = await run_in_session(self.agent, argv, step.args.get("user"), timeout, deadline)
+        else:
+            done = await self.agent.run(argv, remaining)
         if done.exit_code != 0:
             raise BackendError(f"guest action {argv[0]} exited {done.exit_code}: {done.last_error_line}")
         return output_text(done)
+
+    async def observe(self) -> GuestObservation:
+        return await observe_guest(self.agent)
 
     async def state(self) -> AgentState:
         return await self.agent.state()
@@ -296,3 +256,7 @@ def output_text(done: GuestRun, limit: int = 2000) -> str:
     """What a history record keeps of a run: stdout, then stderr, cut to `limit` characters."""
     text = done.stdout + (f"\n[stderr]\n{done.stderr}" if done.stderr.strip() else "")
     return text if len(text) <= limit else text[:limit] + "…"
+
+
+__all__ = ["AGENT_CHANNEL", "CHANNEL_HINT", "CHANNEL_XML", "AgentState", "GuestActions", "GuestAgent", "GuestRun",
+           "LibvirtGuestAgent", "agent_error", "channel_state", "exec_command", "output_text"]
