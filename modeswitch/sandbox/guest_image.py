@@ -46,8 +46,9 @@ CMDLINE = "console=ttyS0 panic=-1 quiet loglevel=3"
 # A person logged in at the guest's console, for `session: user` actions: an account, and the
 # utmp record login(1) would write, which the agent's guest-get-users reports.
 SESSION_USER = ("player", 1000, "/home/player")
-SETPRIV = "bin/setpriv"  # util-linux's, where `busybox --install -s` leaves it in place of its own
-OS_RELEASE = 'ID=modeswitch-guest\nNAME="modeswitch test guest"\nPRETTY_NAME="modeswitch test guest (Debian kernel, busybox)"\n'
+SETPRIV = "bin/setpriv"  # util-linux's; `busybox --install -s` keeps a file it finds in place
+OS_RELEASE = ('ID=modeswitch-guest\nNAME="modeswitch test guest"\n'
+              'PRETTY_NAME="modeswitch test guest (Debian kernel, busybox)"\n')
 
 INIT = """#!/bin/busybox sh
 /bin/busybox --install -s

@@ -138,6 +138,7 @@ def test_status_knows_the_guest(booted_guest: BootedGuest, tmp_path: Path) -> No
     observed = run(make_seat(booted_guest, tmp_path).observe()).get("guest")
     assert observed is not None
     assert observed.agent == "connected" and observed.os_id == "modeswitch-guest" and not observed.windows
-    assert observed.os_name is not None and observed.os_name.startswith("modeswitch test guest (Debian kernel, busybox) 6.")
+    assert observed.os_name is not None
+    assert observed.os_name.startswith("modeswitch test guest (Debian kernel, busybox) 6.")
     assert observed.agent_version is not None and observed.agent_version[0].isdigit()
     assert observed.users == ("player",) and observed.error is None
