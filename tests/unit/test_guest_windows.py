@@ -132,7 +132,8 @@ $info.UseShellExecute = $false
 $info.RedirectStandardOutput = $true
 $info.RedirectStandardError = $true
 try { $process = [System.Diagnostics.Process]::Start($info) }
-catch { [System.IO.File]::WriteAllText('C:\\Windows\\Temp\\modeswitch-0123456789ab.err', $_.Exception.Message); exit 9009 }
+catch { [System.IO.File]::WriteAllText('C:\\Windows\\Temp\\modeswitch-0123456789ab.err', \
+$_.Exception.Message); exit 9009 }
 [System.IO.File]::WriteAllText('C:\\Windows\\Temp\\modeswitch-0123456789ab.pid', [string]$process.Id)
 $stdout = $process.StandardOutput.ReadToEndAsync()
 $stderr = $process.StandardError.ReadToEndAsync()
