@@ -20,6 +20,7 @@ def print_status(status: dict[str, Any]) -> None:
         print(f"error:   {status['error']}")
     seat = status.get("seat") or {}
     _print_vm(seat.get("vm"))
+    _print_guest(seat.get("guest"))
     _print_audio(seat.get("audio"))
     print_screens(seat)
     for pad in status.get("pads") or []:
@@ -58,6 +59,23 @@ def _print_vm(vm: dict[str, Any] | None) -> None:
         print(f"  usb    {usb['vendor']:04x}:{usb['product']:04x} bus {usb.get('bus')} dev {usb.get('device')}")
     for entry in vm.get("inputs") or []:
         print(f"  input  {entry['path']}")
+
+
+def _print_guest(guest: dict[str, Any] | None) -> None:
+    """The guest as its agent tells it, and whether `session: user` actions can run now."""
+    if guest is None or guest.get("agent") != "connected":
+        return
+    agent = f"agent {guest['agent_version']}" if guest.get("agent_version") else "agent"
+    print(f"guest:   {guest.get('os_name') or 'unknown OS'}, {agent}")
+    users = guest.get("users")
+    if users is None:
+        print(f"  users  not known ({guest.get('error') or 'the agent did not say'})")
+    elif not users:
+        print("  users  nobody logged in: session: user actions cannot run now")
+    elif len(users) == 1:
+        print(f"  users  {users[0]} logged in: session: user actions can run now")
+    else:
+        print(f"  users  {', '.join(users)} logged in: session: user actions need user: to say whose session")
 
 
 def _print_audio(audio: dict[str, Any] | None) -> None:

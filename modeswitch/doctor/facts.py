@@ -9,6 +9,7 @@ from modeswitch.config.loader import Config
 from modeswitch.doctor.domain import DomainFacts
 from modeswitch.doctor.roots import Roots
 from modeswitch.parts.audio.spec import AudioObservation
+from modeswitch.parts.guest.spec import GuestObservation
 
 
 @dataclass(frozen=True)
@@ -49,6 +50,7 @@ class Facts:
     session: str | None = None  # the desktop session displays are set in (x11, sway, gnome, kde, wlroots)
     notes: tuple[str, ...] = field(default_factory=tuple)
     audio_modules: tuple[str, ...] = ()  # the sound server's loaded modules (switch-on-connect undoes a mode)
+    guest: GuestObservation | None = None  # asked only when a mode has guest actions and the VM runs
 
     def modes_using(self, part: str) -> list[str]:
         return sorted(name for name, mode in self.config.modes.items() if getattr(mode, part) is not None)

@@ -14,6 +14,7 @@ from modeswitch.doctor.domain import DomainFacts, parse_domain
 from modeswitch.doctor.facts import CommandResult, LibvirtFacts
 from modeswitch.errors import ModeswitchError
 from modeswitch.parts.audio.spec import AudioObservation
+from modeswitch.parts.guest.spec import GuestObservation
 
 COMMAND_TIMEOUT = 10.0
 
@@ -74,6 +75,21 @@ def _libvirt_facts(uri: str, domain: str) -> LibvirtFacts:
     except ValueError as exc:
         return LibvirtFacts(uri, domain, read_only=read_only, domain_error=f"unreadable domain XML: {exc}")
     return LibvirtFacts(uri, domain, read_only=read_only, domain=facts, active=active)
+
+
+async def probe_guest(uri: str, domain: str) -> GuestObservation:
+    """What the guest's agent says (OS, version, who is logged in), on a connection of its own."""
+    from modeswitch.parts.guest.backend import GuestActions, LibvirtGuestAgent
+
+    agent = LibvirtGuestAgent(uri, domain)
+    actions = GuestActions(agent)
+    try:
+        await agent.connect()
+        return await actions.observe()
+    except ModeswitchError as exc:
+        return GuestObservation("unknown", error=str(exc))
+    finally:
+        await actions.close()
 
 
 async def probe_domains(uri: str) -> tuple[list[DomainFacts], list[str], str | None]:

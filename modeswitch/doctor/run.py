@@ -9,11 +9,12 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from modeswitch.config.loader import Config, load_config
-from modeswitch.doctor import audio, devices, lookingglass, service, vfio, vm
+from modeswitch.doctor import audio, devices, guest, lookingglass, service, vfio, vm
 from modeswitch.doctor.facts import CommandResult, Facts
 from modeswitch.doctor.probes import (
     probe_audio,
     probe_audio_modules,
+    probe_guest,
     probe_libvirt,
     probe_notifications,
     run_command,
@@ -23,7 +24,7 @@ from modeswitch.doctor.roots import Roots, read_text
 from modeswitch.errors import ModeswitchError
 from modeswitch.shipped import rules_path
 
-GROUPS = (vm.checks, vfio.checks, lookingglass.checks, audio.checks, devices.checks, service.checks)
+GROUPS = (vm.checks, guest.checks, vfio.checks, lookingglass.checks, audio.checks, devices.checks, service.checks)
 DEFAULT_RESOLUTION = (1920, 1080)
 
 
@@ -60,9 +61,12 @@ async def gather(roots: Roots, config: Config, config_error: str | None, resolut
     viewer = run_command([viewer_argv[0], "--help"], roots.path)
     viewer_missing = viewer.error is not None and "not on PATH" in viewer.error
     size, source = resolution_of(config, resolution)
+    libvirt = await probe_libvirt(config.libvirt_uri, config.domain)
+    asks_guest = bool(libvirt.active and libvirt.domain and libvirt.domain.agent_channel and
+                      any(mode.guest for mode in config.modes.values()))
     return Facts(
-        roots=roots, config=config, config_error=config_error,
-        libvirt=await probe_libvirt(config.libvirt_uri, config.domain),
+        roots=roots, config=config, config_error=config_error, libvirt=libvirt,
+        guest=await probe_guest(config.libvirt_uri, config.domain) if asks_guest else None,
         audio=await probe_audio(config.pulse_server),
         audio_modules=await probe_audio_modules(config.pulse_server),
         viewer_version=None if viewer_missing else viewer,

@@ -7,6 +7,7 @@ switch says so in one line before anything runs. The guest image has one account
 from __future__ import annotations
 
 import base64
+import json
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -14,14 +15,20 @@ import pytest
 from conftest import BootedGuest
 from helpers import run
 
+from modeswitch.cli.render_status import print_status
 from modeswitch.config.loader import Config
 from modeswitch.core.history import HistoryLog
 from modeswitch.core.seat import BackendSet, Seat
+from modeswitch.doctor import guest as doctor_guest
+from modeswitch.doctor.domain import parse_domain
+from modeswitch.doctor.facts import CommandResult, Facts, LibvirtFacts
+from modeswitch.doctor.roots import Roots
 from modeswitch.errors import PlanError
 from modeswitch.model import Mode
 from modeswitch.parts.guest.backend import GuestActions
 from modeswitch.parts.guest.spec import GuestAction, GuestSession
 from modeswitch.parts.hooks.backend import HookRunner
+from modeswitch.parts.registry import seat_json
 from modeswitch.parts.vm.spec import VmPower
 
 USER = GuestSession.USER
@@ -134,11 +141,43 @@ def test_a_user_who_is_not_logged_in_is_named(booted_guest: BootedGuest, tmp_pat
         seat.plan("tv", current="idle", state=run(seat.observe()))
 
 
-def test_status_knows_the_guest(booted_guest: BootedGuest, tmp_path: Path) -> None:
-    observed = run(make_seat(booted_guest, tmp_path).observe()).get("guest")
+def test_status_knows_the_guest(booted_guest: BootedGuest, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    seat = run(make_seat(booted_guest, tmp_path).observe())
+    observed = seat.get("guest")
     assert observed is not None
     assert observed.agent == "connected" and observed.os_id == "modeswitch-guest" and not observed.windows
     assert observed.os_name is not None
     assert observed.os_name.startswith("modeswitch test guest (Debian kernel, busybox) 6.")
     assert observed.agent_version is not None and observed.agent_version[0].isdigit()
     assert observed.users == ("player",) and observed.error is None
+    print_status({"mode": "tv", "phase": "idle", "seat": json.loads(json.dumps(seat_json(seat)))})  # as --json has it
+    shown = [line for line in capsys.readouterr().out.splitlines() if line.startswith(("guest:", "  users"))]
+    assert shown == [f"guest:   {observed.os_name}, agent {observed.agent_version}",
+                     "  users  player logged in: session: user actions can run now"]
+
+
+def test_doctor_says_whose_session_each_mode_runs_in(booted_guest: BootedGuest, tmp_path: Path) -> None:
+    observed = run(GuestActions(booted_guest.agent).observe())
+    tv = Mode("tv", guest=(WHO,))
+    desk = Mode("desk", guest=(GuestAction(("true",), session=USER, user="alice"),))
+    domain = parse_domain(run(_live_xml(booted_guest)))
+    facts = Facts(roots=Roots(), config=Config(path=tmp_path / "c.yaml", modes={"tv": tv, "desk": desk}),
+                  config_error=None, libvirt=LibvirtFacts(booted_guest.vm.uri, booted_guest.vm.domain, domain=domain,
+                                                          active=True),
+                  audio=None, viewer_version=None, viewer_path=None, unit_enabled=CommandResult(0),
+                  unit_active=CommandResult(0), guest=observed)
+    found = [(f.check, f.status.value, f.message) for f in doctor_guest.checks(facts)]
+    assert found[0][:2] == ("guest.agent", "ok")
+    assert found[0][2] == f"qemu-guest-agent {observed.agent_version} answers in {observed.os_name}"
+    assert found[1:] == [
+        ("guest.users", "ok", "logged in to the guest: player"),
+        ("guest.session.desk", "warn", "mode 'desk': user 'alice' is not logged in to the guest (logged in: "
+         "player), so its session: user actions cannot run now"),
+        ("guest.session.tv", "ok", "mode 'tv': session: user actions can run now, in player's session"),
+    ]
+
+
+async def _live_xml(booted_guest: BootedGuest) -> str:
+    conn = booted_guest.vm.connection
+    assert conn is not None
+    return str(conn.lookupByName(booted_guest.vm.domain).XMLDesc(0))

@@ -178,10 +178,10 @@ def test_the_runner_registers_an_interactive_task_for_the_user_and_unregisters_i
     assert decoded == PROGRAM and "Jürgen''s TV" in decoded
 
 
-def test_the_cleanup_ends_the_runner_and_the_program_and_removes_task_and_files() -> None:
+def test_the_cleanup_ends_what_still_runs_and_removes_task_and_files() -> None:
     kill = "& 'C:\\Windows\\System32\\taskkill.exe'"
     pid = "'C:\\Windows\\Temp\\modeswitch-0123456789ab.pid'"
-    assert cleanup_script(FILES, 4242) == f"""$ErrorActionPreference = 'SilentlyContinue'
+    assert cleanup_script(FILES, 4242, ended=False) == f"""$ErrorActionPreference = 'SilentlyContinue'
 {kill} /PID 4242 /T /F 2>&1 | Out-Null
 if (Test-Path -LiteralPath {pid}) {{
   {kill} /PID ([int](Get-Content -LiteralPath {pid})) /T /F 2>&1 | Out-Null
@@ -192,7 +192,14 @@ Remove-Item -LiteralPath 'C:\\Windows\\Temp\\modeswitch-0123456789ab.out', \
 'C:\\Windows\\Temp\\modeswitch-0123456789ab.err', {pid} -Force
 exit 0
 """
-    assert "/PID 4242" not in cleanup_script(FILES, None)
+    assert cleanup_script(FILES, 4242, ended=True) == f"""$ErrorActionPreference = 'SilentlyContinue'
+Stop-ScheduledTask {TASK}
+Unregister-ScheduledTask {TASK} -Confirm:$false
+Remove-Item -LiteralPath 'C:\\Windows\\Temp\\modeswitch-0123456789ab.out', \
+'C:\\Windows\\Temp\\modeswitch-0123456789ab.err', {pid} -Force
+exit 0
+"""
+    assert "taskkill" not in cleanup_script(FILES, None, ended=False).splitlines()[1]
 
 
 @pytest.mark.parametrize(("stdout", "expected"), [

@@ -103,7 +103,7 @@ async def _windows(agent: GuestAgent, argv: Sequence[str], user: str, deadline: 
         stderr = await read_file(agent, files.stderr, timeout)
         return GuestRun(tuple(argv), code, stdout, stderr, 0.0)
     finally:
-        cleanup = windows.powershell_argv(windows.cleanup_script(files, None if ended else runner))
+        cleanup = windows.powershell_argv(windows.cleanup_script(files, runner, ended))
         await to_the_end(lambda: _run_quietly(agent, cleanup))
 
 

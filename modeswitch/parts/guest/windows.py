@@ -160,18 +160,23 @@ def runner_script(argv: Sequence[str], user: str, files: TaskFiles, limit_second
     ]) + "\n"
 
 
-def cleanup_script(files: TaskFiles, runner_pid: int | None) -> str:
-    """After the run, also after a timeout or a cancel: end the runner and the program with
-    whatever it started (taskkill /T), stop and unregister the task, delete the files. Each
-    part may have happened already, so none of them fails the script."""
+def cleanup_script(files: TaskFiles, runner_pid: int | None, ended: bool) -> str:
+    """After the run, also after a timeout or a cancel: unless the run `ended`, end the runner
+    and the program with whatever it started (taskkill /T); stop and unregister the task; delete
+    the files. Each part may have happened already, so none of them fails the script. A run
+    that ended kills nothing: its pid may belong to another process by now."""
     task = f"-TaskName {ps_quote(files.task)} -TaskPath {ps_quote(TASK_PATH)}"
     lines = ["$ErrorActionPreference = 'SilentlyContinue'"]
-    if runner_pid is not None:
+    if not ended and runner_pid is not None:
         lines.append(f"& {ps_quote(TASKKILL)} /PID {runner_pid} /T /F 2>&1 | Out-Null")
+    if not ended:
+        lines += [
+            f"if (Test-Path -LiteralPath {ps_quote(files.pid)}) {{",
+            f"  & {ps_quote(TASKKILL)} /PID ([int](Get-Content -LiteralPath {ps_quote(files.pid)})) /T /F 2>&1 "
+            "| Out-Null",
+            "}",
+        ]
     lines += [
-        f"if (Test-Path -LiteralPath {ps_quote(files.pid)}) {{",
-        f"  & {ps_quote(TASKKILL)} /PID ([int](Get-Content -LiteralPath {ps_quote(files.pid)})) /T /F 2>&1 | Out-Null",
-        "}",
         f"Stop-ScheduledTask {task}",
         f"Unregister-ScheduledTask {task} -Confirm:$false",
         f"Remove-Item -LiteralPath {', '.join(ps_quote(p) for p in (files.stdout, files.stderr, files.pid))} -Force",
