@@ -13,7 +13,7 @@ from modeswitch.core.plan import plan
 from modeswitch.errors import ConfigError, PlanError
 from modeswitch.model import Mode, SeatState, Step, StepKind
 from modeswitch.parts.guest.plan import guest_step
-from modeswitch.parts.guest.spec import GuestAction
+from modeswitch.parts.guest.spec import GuestAction, GuestKeys, GuestSession
 from modeswitch.parts.usb.spec import UsbMatch
 from modeswitch.parts.vm.spec import VmObservation, VmPower
 
@@ -105,19 +105,39 @@ def test_step_output_goes_into_the_record_only_when_there_is_some() -> None:
     assert StepRecord(step, True, 1.0, output="moved to TV\n").as_dict()["output"] == "moved to TV\n"
 
 
+def _commented_blocks(name: str) -> list[str]:
+    """Each commented `# guest:` block of a shipped mode file, uncommented."""
+    lines = (Path(__file__).resolve().parents[2] / "modes" / f"{name}.yaml").read_text().splitlines()
+    blocks = []
+    for start in [n for n, line in enumerate(lines) if line == "# guest:"]:
+        block = []
+        for line in lines[start:]:
+            if not line.startswith("#"):
+                break
+            block.append(line[2:])
+        blocks.append("\n".join(block) + "\n")
+    return blocks
+
+
 @pytest.mark.parametrize("name", ["tv", "desk"])
 def test_the_shipped_commented_guest_examples_load_when_uncommented(tmp_path: Path, name: str) -> None:
-    lines = (Path(__file__).resolve().parents[2] / "modes" / f"{name}.yaml").read_text().splitlines()
-    start = lines.index("# guest:")
-    block = []
-    for line in lines[start:]:
-        if not line.startswith("#"):
-            break
-        block.append(line[2:])
-    (tmp_path / f"{name}.yaml").write_text(f"name: {name}\n" + "\n".join(block) + "\n")
+    """The Windows examples run in the user's session, each with its undo; the second variant
+    leaves the audio device to SoundSwitch's hotkey."""
     from modeswitch.config.modes import load_mode
 
+    programs, with_hotkey = _commented_blocks(name)
+    (tmp_path / f"{name}.yaml").write_text(f"name: {name}\n" + programs)
     mode, _ = load_mode(tmp_path / f"{name}.yaml")
     assert mode.guest is not None and len(mode.guest) == 2
-    assert all(action.undo is not None for action in mode.guest)
-    assert mode.guest[0].argv[0] == "C:\\Tools\\MultiMonitorTool.exe" and "\\\\.\\DISPLAY1" in mode.guest[0].argv
+    assert all(isinstance(a, GuestAction) and a.undo is not None and a.session is GuestSession.USER
+               for a in mode.guest)
+    first, audio = mode.guest
+    assert isinstance(first, GuestAction) and isinstance(audio, GuestAction)
+    assert first.argv[0] == "C:\\Tools\\MultiMonitorTool.exe" and "\\\\.\\DISPLAY1" in first.argv
+    assert audio.argv[0] == "C:\\Tools\\SoundVolumeView.exe" and audio.argv[-1] == "all"
+    (tmp_path / f"{name}.yaml").write_text(f"name: {name}\n" + with_hotkey)
+    mode, _ = load_mode(tmp_path / f"{name}.yaml")
+    assert mode.guest is not None and mode.guest[0] == first
+    hotkey = mode.guest[1]
+    assert isinstance(hotkey, GuestKeys) and hotkey.keys.names == ("KEY_LEFTCTRL", "KEY_LEFTALT", "KEY_F11")
+    assert hotkey.undo == hotkey.keys and hotkey.hold == 0.05
