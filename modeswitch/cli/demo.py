@@ -72,6 +72,8 @@ monitor: {input: dp1, model: DELL U2415}     # DDC/CI: the desk monitor shows th
 guest:                           # inside the VM, undone if the switch rolls back
   - {argv: [sh, -c, "echo tv > /tmp/picture; echo picture on the TV"], undo: [rm, -f, /tmp/picture],
      timeout: 60}
+  - {argv: [sh, -c, 'echo "audio to the TV, in the session of $(id -un)"'], session: user}
+  - {keys: [KEY_LEFTCTRL, KEY_LEFTALT, KEY_F11], hold: 0.05}   # a hotkey app's shortcut
 hooks:
   after: [{argv: [true], timeout: 5}]
 """)

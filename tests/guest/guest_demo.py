@@ -25,7 +25,9 @@ def test_demo_prints_the_pads_the_guest_kernel_sees() -> None:
         keyboards = re.findall(r"^ +1-\d 0627:0001 QEMU USB Keyboard \(/dev/input/event\d+\)$", done.stdout, re.M)
         assert len(keyboards) == 2
         said = re.findall(r"^  guest said: (.*)$", done.stdout, re.M)
-        assert said == ["picture on the virtual display", "picture on the TV", "picture on the virtual display"]
+        assert said == ["picture on the virtual display", "picture on the TV",
+                        "audio to the TV, in the session of player", "picture on the virtual display"]
+        assert re.search(r"guest keys KEY_LEFTCTRL\+KEY_LEFTALT\+KEY_F11 \(held 0.05 s\)", done.stdout)
     assert "booting the guest once to save its state" not in second.stdout  # the first run saved it
     desk = second.stdout.split("=== switching to desk ===", 1)[1]
     assert re.search(r"^  ok +[\d.]+ ms  start VM modeswitch-demo$", desk, re.M), desk[:2000]
