@@ -11,6 +11,9 @@ trip through qemu-guest-agent, each beside a baseline measured in the same run.
 - action: a GUEST step (`true` in the guest: guest-exec, then guest-exec-status until it
   exited) through GuestActions, as a switch runs it. Baseline: a hook step running `true` on
   the host through the HookRunner, the same engine path without the guest.
+- session: the same `true` with `session: user` (guest-get-users, guest-get-osinfo, the probe,
+  then setpriv as the guest's user) against the plain guest action of the same run; and a
+  hotkey step (virDomainSendKey of one key, 10 ms hold) for what sending keys costs.
 Prints medians and ratios; asserts nothing.
 """
 
@@ -52,7 +55,13 @@ async def boot_ms(root: Path, boots: int, with_guest: bool, saved: bool = False)
     return times
 
 
-async def action_ms(root: Path, actions: int) -> tuple[list[float], list[float]]:
+USER_STEP = Step.make(StepKind.GUEST, "true", "guest, in the user's session, true",
+                      {"argv": ("true",), "timeout": 30.0, "session": "user", "user": None})
+KEYS_STEP = Step.make(StepKind.GUEST, "keyboard", "guest keys KEY_LEFTCTRL",
+                      {"keys": (29,), "names": ("KEY_LEFTCTRL",), "hold": 0.01})
+
+
+async def action_ms(root: Path, actions: int) -> tuple[list[float], ...]:
     hooks = HookRunner()
     host_step = Step.make(StepKind.HOOK, "true", "hook true", {"argv": ("true",), "timeout": 10.0})
     guest_step = Step.make(StepKind.GUEST, "true", "guest true", {"argv": ("true",), "timeout": 30.0})
@@ -62,17 +71,16 @@ async def action_ms(root: Path, actions: int) -> tuple[list[float], list[float]]
         try:
             await agent.wait_ready(120)
             runner = GuestActions(agent)
-            guest, host = [], []
+            guest, host, user, keys = [], [], [], []
             for _ in range(actions):
-                began = time.perf_counter()
-                await runner.apply(guest_step)
-                guest.append((time.perf_counter() - began) * 1000)
-                began = time.perf_counter()
-                await hooks.apply(host_step)
-                host.append((time.perf_counter() - began) * 1000)
+                for step, runs, times in ((guest_step, runner, guest), (host_step, hooks, host),
+                                          (USER_STEP, runner, user), (KEYS_STEP, runner, keys)):
+                    began = time.perf_counter()
+                    await runs.apply(step)
+                    times.append((time.perf_counter() - began) * 1000)
         finally:
             await agent.close()
-    return guest, host
+    return guest, host, user, keys
 
 
 def line(label: str, values: list[float]) -> str:
@@ -96,10 +104,13 @@ async def main(boots: int, actions: int) -> None:
         restored = await boot_ms(root, boots, with_guest=True, saved=True)
         print(line("VM start → restored guest settled", restored))
         print(f"ratio guest boot / restore: {statistics.median(booted) / statistics.median(restored):.1f}x")
-        guest, host = await action_ms(root, actions)
+        guest, host, user, keys = await action_ms(root, actions)
         print(line("host hook `true` (baseline)", host))
         print(line("guest action `true` via the agent", guest))
         print(f"ratio guest action / host hook: {statistics.median(guest) / statistics.median(host):.1f}x")
+        print(line("`true` in the user's session", user))
+        print(f"ratio session: user / session: system: {statistics.median(user) / statistics.median(guest):.1f}x")
+        print(line("hotkey (sendKey, 1 key)", keys))
     finally:
         shutil.rmtree(root, ignore_errors=True)
 

@@ -21,7 +21,6 @@ from modeswitch.parts.guest.windows import (
     program_script,
     ps_quote,
     runner_script,
-    task_user,
     windows_arg,
     windows_command_line,
 )
@@ -213,10 +212,3 @@ exit 0
 def test_the_task_result_is_the_programs_exit_code(stdout: str, expected: int | None) -> None:
     assert parse_task_result(stdout) == expected
 
-
-@pytest.mark.parametrize(("user", "domain", "expected"), [
-    ("player", "DESKTOP-7", "DESKTOP-7\\player"), ("player", None, "player"),
-    ("AD\\player", "DESKTOP-7", "AD\\player"), ("Jürgen", "PC", "PC\\Jürgen"),
-])
-def test_the_task_principal(user: str, domain: str | None, expected: str) -> None:
-    assert task_user(user, domain) == expected

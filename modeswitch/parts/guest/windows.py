@@ -197,7 +197,3 @@ def parse_task_result(stdout: str) -> int | None:
             return value - 2**32 if value >= 2**31 else value
     return None
 
-
-def task_user(user: str, domain: str | None) -> str:
-    """The principal for the task: DOMAIN\\user as guest-get-users reports a Windows session."""
-    return user if "\\" in user or not domain else f"{domain}\\{user}"
