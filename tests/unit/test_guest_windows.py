@@ -143,14 +143,14 @@ exit $process.ExitCode
 """
 TASK = "-TaskName 'modeswitch-0123456789ab' -TaskPath '\\modeswitch\\'"
 RUNNER = f"""$ErrorActionPreference = 'Stop'
-$action = New-ScheduledTaskAction -Execute 'C:\\Windows\\System32\\WindowsPowerShell\\v1.0\\powershell.exe' \
--Argument '-NoProfile -NonInteractive -WindowStyle Hidden -EncodedCommand @INNER@'
-$principal = New-ScheduledTaskPrincipal -UserId 'DESKTOP-7\\Jürgen O\u2019\u2019Brien' -LogonType Interactive \
--RunLevel Limited
-$settings = New-ScheduledTaskSettingsSet -AllowStartIfOnBatteries -DontStopIfGoingOnBatteries -MultipleInstances \
-IgnoreNew -ExecutionTimeLimit (New-TimeSpan -Seconds 90)
-Register-ScheduledTask {TASK} -Action $action -Principal $principal -Settings $settings -Force | Out-Null
 try {{
+  $action = New-ScheduledTaskAction -Execute 'C:\\Windows\\System32\\WindowsPowerShell\\v1.0\\powershell.exe' \
+-Argument '-NoProfile -NonInteractive -WindowStyle Hidden -EncodedCommand @INNER@'
+  $principal = New-ScheduledTaskPrincipal -UserId 'DESKTOP-7\\Jürgen O\u2019\u2019Brien' -LogonType Interactive \
+-RunLevel Limited
+  $settings = New-ScheduledTaskSettingsSet -AllowStartIfOnBatteries -DontStopIfGoingOnBatteries -MultipleInstances \
+IgnoreNew -ExecutionTimeLimit (New-TimeSpan -Seconds 90)
+  Register-ScheduledTask {TASK} -Action $action -Principal $principal -Settings $settings -Force | Out-Null
   Start-ScheduledTask {TASK}
   do {{
     Start-Sleep -Milliseconds 100
@@ -159,6 +159,9 @@ try {{
   }} while ($state -eq 'Running' -or $state -eq 'Queued' -or $info.LastTaskResult -eq 267011 -or \
 $info.LastTaskResult -eq 267009)
   [Console]::Out.WriteLine('modeswitch-task-result ' + $info.LastTaskResult)
+}} catch {{
+  [Console]::Error.WriteLine($_.Exception.Message)
+  exit 1
 }} finally {{
   Unregister-ScheduledTask {TASK} -Confirm:$false -ErrorAction SilentlyContinue
 }}

@@ -140,13 +140,14 @@ def runner_script(argv: Sequence[str], user: str, files: TaskFiles, limit_second
     pending = " -or ".join(f"$info.LastTaskResult -eq {code}" for code in PENDING_RESULTS)
     return "\n".join([
         "$ErrorActionPreference = 'Stop'",
-        f"$action = New-ScheduledTaskAction -Execute {ps_quote(POWERSHELL)} -Argument {ps_quote(action)}",
-        f"$principal = New-ScheduledTaskPrincipal -UserId {ps_quote(user)} -LogonType Interactive -RunLevel Limited",
-        "$settings = New-ScheduledTaskSettingsSet -AllowStartIfOnBatteries -DontStopIfGoingOnBatteries "
-        f"-MultipleInstances IgnoreNew -ExecutionTimeLimit (New-TimeSpan -Seconds {limit_seconds})",
-        f"Register-ScheduledTask {task} -Action $action -Principal $principal -Settings $settings -Force "
-        "| Out-Null",
         "try {",
+        f"  $action = New-ScheduledTaskAction -Execute {ps_quote(POWERSHELL)} -Argument {ps_quote(action)}",
+        f"  $principal = New-ScheduledTaskPrincipal -UserId {ps_quote(user)} -LogonType Interactive "
+        "-RunLevel Limited",
+        "  $settings = New-ScheduledTaskSettingsSet -AllowStartIfOnBatteries -DontStopIfGoingOnBatteries "
+        f"-MultipleInstances IgnoreNew -ExecutionTimeLimit (New-TimeSpan -Seconds {limit_seconds})",
+        f"  Register-ScheduledTask {task} -Action $action -Principal $principal -Settings $settings -Force "
+        "| Out-Null",
         f"  Start-ScheduledTask {task}",
         "  do {",
         "    Start-Sleep -Milliseconds 100",
@@ -154,7 +155,10 @@ def runner_script(argv: Sequence[str], user: str, files: TaskFiles, limit_second
         f"    $info = Get-ScheduledTaskInfo {task}",
         f"  }} while ($state -eq 'Running' -or $state -eq 'Queued' -or {pending})",
         f"  [Console]::Out.WriteLine({ps_quote(RESULT_PREFIX)} + $info.LastTaskResult)",
-        "} finally {",
+        "} catch {",  # one line for the step's error, not PowerShell's six-line error record
+        "  [Console]::Error.WriteLine($_.Exception.Message)",
+        "  exit 1",
+        "} finally {",  # also runs after `exit` in the catch block (about_Try_Catch_Finally)
         f"  Unregister-ScheduledTask {task} -Confirm:$false -ErrorAction SilentlyContinue",
         "}",
     ]) + "\n"
