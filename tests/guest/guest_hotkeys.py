@@ -16,9 +16,11 @@ from helpers import run
 from modeswitch.config.loader import Config
 from modeswitch.core.history import HistoryLog
 from modeswitch.core.seat import BackendSet, Seat
-from modeswitch.model import GuestKeys, KeyChord, Mode, VmPower
+from modeswitch.model import Mode
 from modeswitch.parts.guest.backend import GuestActions
+from modeswitch.parts.guest.spec import GuestKeys, KeyChord
 from modeswitch.parts.hooks.backend import HookRunner
+from modeswitch.parts.vm.spec import VmPower
 
 INPUT_EVENT_SIZE = 24
 EVENTS = "/tmp/hotkey-events"

@@ -48,7 +48,7 @@ def test_status_shape(daemon: tuple[Tree, subprocess.Popen[bytes]]) -> None:
     assert result["daemon"] == {"pid": proc.pid, "socket": str(tree.socket)}
     assert result["config"] == str(tree.config)
     assert result["seat"]["viewer"] == {"running": False, "pid": None, "restarts": 0}
-    assert set(result["seat"]) == {"vm", "usb", "audio", "viewer", "display", "tv", "monitor"}
+    assert set(result["seat"]) == {"vm", "usb", "audio", "viewer", "display", "tv", "monitor", "guest"}
 
 
 def test_switch_through_the_cli_and_the_socket(daemon: tuple[Tree, subprocess.Popen[bytes]]) -> None:

@@ -12,7 +12,8 @@ from modeswitch.doctor import guest
 from modeswitch.doctor.domain import parse_domain
 from modeswitch.doctor.facts import Facts, LibvirtFacts
 from modeswitch.doctor.report import Finding, Status
-from modeswitch.model import GuestAction, GuestObservation, GuestSession, Mode
+from modeswitch.model import Mode
+from modeswitch.parts.guest.spec import GuestAction, GuestObservation, GuestSession
 
 DOMAIN = ("<domain><name>win11</name><devices><channel type='unix'>"
           "<target type='virtio' name='org.qemu.guest_agent.0'/></channel></devices></domain>")

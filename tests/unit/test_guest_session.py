@@ -11,22 +11,13 @@ import pytest
 from modeswitch.config.loader import load_config
 from modeswitch.core.plan import plan
 from modeswitch.errors import ConfigError, PlanError
-from modeswitch.model import (
-    GuestAction,
-    GuestKeys,
-    GuestObservation,
-    GuestSession,
-    KeyChord,
-    Mode,
-    SeatState,
-    StepKind,
-    VmObservation,
-    VmPower,
-)
+from modeswitch.model import Mode, SeatState, StepKind
 from modeswitch.parts.guest.agent import AgentState
 from modeswitch.parts.guest.linux import LinuxUser, kill_argvs, parse_probe, probe_argv, session_argv
 from modeswitch.parts.guest.observe import observation, os_name
+from modeswitch.parts.guest.spec import GuestAction, GuestKeys, GuestObservation, GuestSession, KeyChord
 from modeswitch.parts.guest.users import NoUserSession, parse_users, pick_user
+from modeswitch.parts.vm.spec import VmObservation, VmPower
 
 CHORD = KeyChord(("KEY_LEFTCTRL", "KEY_LEFTSHIFT", "KEY_Q"), (29, 42, 16))
 
