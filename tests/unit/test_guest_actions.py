@@ -41,7 +41,7 @@ def test_guest_actions_are_read_with_defaults(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(("tv", "where", "message"), [
-    ("name: tv\nguest:\n  - timeout: 5\n", "3:5", "a guest action needs 'argv'"),
+    ("name: tv\nguest:\n  - timeout: 5\n", "3:5", "a guest entry needs 'argv' (a program) or 'keys'"),
     ("name: tv\nguest:\n  - argv: DisplaySwitch.exe /external\n", "3:11",
      "a command must be a list of arguments, not a string"),
     ("name: tv\nguest:\n  - argv: [x]\n    timeout: 0\n", "4:14", ""),

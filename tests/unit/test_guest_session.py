@@ -55,7 +55,9 @@ def test_session_user_and_keys_are_read(tmp_path: Path) -> None:
     ("  - {keys: [KEY_Q], hold: 0}\n", "3:27", ""),
     ("  - {keys: [KEY_Q], timeout: 3}\n", "3:21", "unknown key 'timeout'"),
     ("  - {keys: [" + ", ".join(["KEY_A"] * 17) + "]}\n", "3:125", "at most 16 keys at once"),
-    ("  - {session: user}\n", "3:5", "a guest action needs 'argv' (or 'keys')"),
+    ("  - {session: user}\n", "3:5", "a guest entry needs 'argv' (a program) or 'keys' (a hotkey)"),
+    ("  - {hold: 0.1}\n", "3:5", "a guest entry needs 'argv' (a program) or 'keys' (a hotkey)"),
+    ("  - {keys: [KEY_Q], session: user}\n", "3:21", "unknown key 'session'"),
 ])
 def test_errors_name_the_place(tmp_path: Path, guest: str, where: str, message: str) -> None:
     with pytest.raises(ConfigError) as caught:

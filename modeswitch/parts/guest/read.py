@@ -22,6 +22,10 @@ def read_guest(node: Node) -> tuple[GuestEntry, ...]:
 
 def read_guest_entry(node: Node) -> GuestEntry:
     keys = node.mapping(ACTION_KEYS | HOTKEY_KEYS)
+    if "keys" not in keys and "argv" not in keys:
+        raise node.error("a guest entry needs 'argv' (a program) or 'keys' (a hotkey)",
+                         r"e.g. {argv: ['C:\Tools\MultiMonitorTool.exe', /SetPrimary, '\\.\DISPLAY1'], "
+                         "session: user} or {keys: [KEY_LEFTCTRL, KEY_LEFTALT, KEY_F11]}")
     if "keys" in keys:
         if "argv" in keys:
             raise keys["keys"].error("a guest entry is either a program (argv) or keys, not both",
@@ -33,8 +37,7 @@ def read_guest_entry(node: Node) -> GuestEntry:
 def read_guest_action(node: Node) -> GuestAction:
     keys = node.mapping(ACTION_KEYS)
     if "argv" not in keys:
-        raise node.error("a guest action needs 'argv' (or 'keys')",
-                         r"e.g. {argv: ['C:\Windows\System32\DisplaySwitch.exe', /external]}")
+        raise node.error("a guest action needs 'argv'", r"e.g. {argv: ['C:\Tools\MultiMonitorTool.exe', /enable]}")
     session = _read_session(keys["session"]) if "session" in keys else None
     user = keys["user"].string().strip() if "user" in keys else None
     if user is not None and session is GuestSession.SYSTEM:
