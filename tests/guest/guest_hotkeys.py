@@ -11,7 +11,7 @@ from pathlib import Path
 
 from conftest import BootedGuest
 from evdev import ecodes
-from helpers import run
+from support.loop import run
 
 from modeswitch.config.loader import Config
 from modeswitch.core.history import HistoryLog

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 from conftest import BootedGuest
-from helpers import run
+from support.loop import run
 
 from modeswitch.cli.render_status import print_status
 from modeswitch.config.loader import Config
