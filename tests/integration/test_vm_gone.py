@@ -59,14 +59,8 @@ class DestroyBefore:
 
 
 def viewer(tmp_path: Path) -> ViewerSupervisor:
-    """Kept across the seats of one test (the one-shot CLI's way), stopped by `no_viewer_left`."""
+    """The seat's Looking Glass stand-in; the rig stops it after the test."""
     return ViewerSupervisor(VIEWER, tmp_path / "viewer.pid", 1.0, stop_on_close=False, owner=str(tmp_path))
-
-
-@pytest.fixture(autouse=True)
-def no_viewer_left(tmp_path: Path) -> Any:
-    yield
-    run(viewer(tmp_path).apply(Step.make(StepKind.VIEWER_STOP, "looking-glass", "stop Looking Glass")))
 
 
 class Rig:
@@ -77,6 +71,7 @@ class Rig:
         self.conn, self.tmp_path = conn, tmp_path
         self.inventory = SysfsUsbInventory(write_usb_tree(tmp_path / "sysfs", stand_in_pads(2)))
         self.backend = LibvirtBackend(daemon.uri, DOMAIN, self.inventory, usb_xml=StandInXml(self.inventory))
+        self.viewer = viewer(tmp_path)  # one supervisor for every seat of the test, as one daemon has
 
     def destroy(self) -> None:
         """Synchronously, from outside: the step after it must see the VM gone."""
@@ -88,7 +83,7 @@ class Rig:
             hooks=DestroyBefore(HookRunner(), count, at, self.destroy),
             usb=self.inventory,
             vm=DestroyBefore(self.backend, count, at, self.destroy),
-            viewer=DestroyBefore(viewer(self.tmp_path), count, at, self.destroy),
+            viewer=DestroyBefore(self.viewer, count, at, self.destroy),
         )
         config = Config(path=self.tmp_path / "config.yaml", modes={"tv": TV, "desk": DESK}, step_timeout=10.0)
         return Seat(config, backends, HistoryLog(self.tmp_path / "history.jsonl"))
@@ -101,6 +96,7 @@ def rig(libvirtd: tuple[PrivateLibvirtd, libvirt.virConnect], tmp_path: Path) ->
     made = Rig(daemon, conn, tmp_path)
     run(made.backend.connect())
     yield made
+    run(made.viewer.stop())
     run(made.backend.close())
 
 
@@ -132,6 +128,6 @@ def test_a_vm_destroyed_mid_switch_fails_and_rolls_back(rig: Rig, tmp_path: Path
     assert not rig.conn.lookupByName(DOMAIN).isActive()  # a rollback never starts the VM again
     # rolled back: Looking Glass runs only if it ran before (the daemon then stops it on the
     # VM's stop event); it is never started on the VM that is gone
-    assert run(viewer(tmp_path).observe()).running is (start == "desk")
+    assert run(rig.viewer.observe()).running is (start == "desk")
     record = seat.history.tail(1)[-1]
     assert record["ok"] is False and record["error"] == result.error
