@@ -26,7 +26,7 @@ import stat
 import struct
 import subprocess
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -149,16 +149,21 @@ def _locked(path: Path) -> Iterator[None]:
 def ensure_guest(root: Path | None = None, progress: Progress | None = None) -> GuestImage:
     """The cached guest for the current inputs, building it first when it is missing (one
     line on `progress` then: it takes a while, once)."""
-    root = root or cache_root()
-    spec = inputs()
-    target = root / f"guest-{inputs_hash(spec)}"
+    return cached_image(root or cache_root(), "guest", inputs(), _build, "the guest image", progress)
+
+
+def cached_image(root: Path, prefix: str, spec: dict[str, object], build: Callable[[dict[str, object], Path], None],
+                 what: str, progress: Progress | None = None) -> GuestImage:
+    """The image named by the hash of `spec` under `root`, built by `build` into a work dir
+    and moved in whole when it is missing, one build at a time (parallel runs wait for it)."""
+    target = root / f"{prefix}-{inputs_hash(spec)}"
     image = GuestImage(target / "vmlinuz", target / "initrd.gz")
     with _locked(root / "guest.lock"):
         if not image.initrd.exists():
-            work = Path(tempfile.mkdtemp(prefix=".build-", dir=root))
+            work = Path(tempfile.mkdtemp(prefix=f".build-{prefix}-", dir=root))
             try:
-                with (progress or silent()).step(f"building the guest image from Debian packages in {target}"):
-                    _build(spec, work)
+                with (progress or silent()).step(f"building {what} from Debian packages in {target}"):
+                    build(spec, work)
                 (work / "inputs.json").write_text(json.dumps(spec, indent=1, sort_keys=True))
                 shutil.rmtree(target, ignore_errors=True)
                 work.rename(target)

@@ -15,18 +15,16 @@ A variant of sandbox/guest_image.py's guest, built by the same steps and cached 
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 import re
 import shutil
 import subprocess
-import tempfile
 from pathlib import Path
 
 import modeswitch
 from modeswitch.errors import BackendError
 from modeswitch.sandbox import guest_image as base
-from modeswitch.sandbox.progress import Progress, silent
+from modeswitch.sandbox.progress import Progress
 
 RECIPE_VERSION = 1
 # After the base guest's modules, in dependency order. hid is loaded with
@@ -120,22 +118,8 @@ def inputs() -> dict[str, object]:
 def ensure_python_guest(root: Path | None = None, progress: Progress | None = None) -> base.GuestImage:
     """The cached variant for the current inputs, built first when missing (one line on
     `progress` then)."""
-    root = root or base.cache_root()
-    spec = inputs()
-    target = root / f"guest-py-{base.inputs_hash(spec)}"
-    image = base.GuestImage(target / "vmlinuz", target / "initrd.gz")
-    with base._locked(root / "guest.lock"):
-        if not image.initrd.exists():
-            work = Path(tempfile.mkdtemp(prefix=".build-py-", dir=root))
-            try:
-                with (progress or silent()).step(f"building the Python guest image from Debian packages in {target}"):
-                    _build(spec, work)
-                (work / "inputs.json").write_text(json.dumps(spec, indent=1, sort_keys=True))
-                shutil.rmtree(target, ignore_errors=True)
-                work.rename(target)
-            finally:
-                shutil.rmtree(work, ignore_errors=True)
-    return image
+    return base.cached_image(root or base.cache_root(), "guest-py", inputs(), _build, "the Python guest image",
+                             progress)
 
 
 def _build(spec: dict[str, object], work: Path) -> None:
