@@ -5,7 +5,10 @@
 is, so a seat with no pad in the VM costs no wakeups at all. usbmon wakes a reader on every
 URB event (a pad at 1000 Hz: 2000 a second), so while a node is open the reader is woken by a
 timer instead, every `interval` seconds, and drains what came meanwhile in one go (the mmapped
-ring, usbmon_ring.py); `interval=None` reads on every event (`loop.add_reader`). Only IN
+ring, usbmon_ring.py). The timer is a thread of its own (usbmon_drain.py), not the loop's:
+the loop is woken only when a drain has button changes for it, and every change, from the
+thread or from the loop (a pad leaving the VM), reaches `on_change` on the loop, in the order
+it happened. `interval=None` reads on every event on the loop (`loop.add_reader`). Only IN
 completions of the attached pads' bus/device numbers go further, to one `ReportMapper` per
 pad and on to the chord detector. A pad's interrupt-IN ending in an error the host controller
 gives a device that left the bus (unplugged, unbound) releases whatever it held.
@@ -26,15 +29,17 @@ import asyncio
 import errno
 import logging
 import select
+import threading
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from modeswitch.triggers.usbmon_drain import Drainer
 from modeswitch.triggers.usbmon_sources import RecordSource, SourceGone, open_source
 from modeswitch.usbmon.adapters import new_demux
 from modeswitch.usbmon.hid import HidLayout
 from modeswitch.usbmon.mapper import UNREADABLE, ReportMapper, guess_protocol, protocol_for
-from modeswitch.usbmon.monbin import BadRecord, MonRecord
+from modeswitch.usbmon.monbin import BadRecord, MonRecord, QuietReports
 from modeswitch.usbmon.reports import BadReport, Protocol
 from modeswitch.usbmon.wireless import Adapter, Demux, PadChange
 
@@ -96,13 +101,17 @@ class UsbmonPads:
     def __init__(self, root: Path, threshold: float, on_change: ButtonSink,
                  opener: SourceOpener = open_source, interval: float | None = BATCH_INTERVAL) -> None:
         self._root, self._threshold, self._on_change, self._open = root, threshold, on_change, opener
-        self._interval = interval
-        self._timer: asyncio.TimerHandle | None = None
+        # Held by the drain thread for a drain, and by the loop for anything that changes or
+        # reads what a drain touches (pads, nodes, the poll set, the pending changes).
+        self._lock = threading.Lock()
+        self._drainer = Drainer(interval, self._tick) if interval is not None else None
+        self._pending: list[tuple[str, str, str, int]] = []  # changes not yet handed to on_change
         self._poll = select.poll()  # which open nodes have something, for the timer's drain
         self._fds: dict[int, int] = {}  # fd → bus
         self._loop: asyncio.AbstractEventLoop | None = None
         self._buses: dict[int, _Bus] = {}
         self._pads: dict[tuple[int, int], _Pad] = {}
+        self._quiet: dict[int, QuietReports] = {}  # per bus: the reports its framing drops
         self._bus_problem: dict[int, tuple[str, str]] = {}
         self._logged: set[str] = set()
 
@@ -110,26 +119,43 @@ class UsbmonPads:
     def open_buses(self) -> list[int]:
         return sorted(self._buses)
 
+    @property
+    def draining(self) -> bool:
+        """Whether the drain thread runs: only while a node is open."""
+        return self._drainer is not None and self._drainer.running
+
     def follow(self, pads: Iterable[VmPad], loop: asyncio.AbstractEventLoop) -> None:
         """Make the open nodes and pad mappers match the pads the VM holds now."""
-        self._loop = loop
-        wanted = {(p.bus, p.device): p for p in pads}
-        for address in [a for a in self._pads if a not in wanted]:
-            self._drop(address)
-        for address, info in wanted.items():
-            if address not in self._pads or self._pads[address].info != info:
-                self._adopt(info)
-        for bus in [b for b in self._buses if not self._buses[b].pads]:
-            self._close_bus(bus)
-        for bus in {b for b, _ in wanted} - set(self._buses):
-            self._open_bus(bus)
+        with self._lock:
+            self._loop = loop
+            wanted = {(p.bus, p.device): p for p in pads}
+            for address in [a for a in self._pads if a not in wanted]:
+                self._drop(address)
+            for address, info in wanted.items():
+                if address not in self._pads or self._pads[address].info != info:
+                    self._adopt(info)
+            for bus in [b for b in self._buses if not self._buses[b].pads]:
+                self._close_bus(bus)
+            for bus in {b for b, _ in wanted} - set(self._buses):
+                self._open_bus(bus)
+            ending = self._stop_if_idle()
+        Drainer.wait(ending)
+        self._flush()
 
     def close(self) -> None:
-        for bus in list(self._buses):
-            self._close_bus(bus)
-        self._pads.clear()
+        with self._lock:
+            for bus in list(self._buses):
+                self._close_bus(bus)
+            self._pads.clear()
+            ending = self._stop_if_idle()
+        Drainer.wait(ending)
+        self._flush()
 
     def describe(self) -> list[dict[str, object]]:
+        with self._lock:
+            return self._rows()
+
+    def _rows(self) -> list[dict[str, object]]:
         """Per VM pad (and per pad behind an adapter): read through usbmon, or why not and
         how to fix it."""
         rows: list[dict[str, object]] = []
@@ -168,6 +194,7 @@ class UsbmonPads:
         if unreadable:
             pad.problem = (unreadable, "use the pad by cable, or on the host (desk mode)")
         self._pads[(info.bus, info.device)] = pad
+        self._quiet_for(pad)
         bus = self._buses.get(info.bus)
         if bus is not None:
             bus.pads[info.device] = pad
@@ -180,6 +207,15 @@ class UsbmonPads:
         if bus is not None:
             bus.pads.pop(address[1], None)
         self._release_all(pad)
+        quiet = self._quiet.get(address[0])
+        if quiet is not None:
+            quiet.unwatch(address[1])
+
+    def _quiet_for(self, pad: _Pad) -> None:
+        """A pad read by a mapper has its unchanged reports dropped by the framing; an
+        adapter's records all go to its demultiplexer."""
+        if pad.mapper is not None and pad.demux is None and pad.problem is None:
+            self._quiet.setdefault(pad.info.bus, QuietReports()).watch(pad.info.device, pad.mapper.key_of)
 
     def _release_all(self, pad: _Pad) -> None:
         """A pad leaving the VM (or its node vanishing) lets go of whatever it held."""
@@ -187,8 +223,21 @@ class UsbmonPads:
             self._emit(pad, pad.demux.reset())
         if pad.mapper is None:
             return
+        quiet = self._quiet.get(pad.info.bus)
+        if quiet is not None:
+            quiet.forget(pad.info.device)  # the mapper starts over: it must see the next report
         for button, _value in pad.mapper.reset():
-            self._on_change(pad.info.key, pad.info.label, button, 0)
+            self._change(pad.info.key, pad.info.label, button, 0)
+
+    def _change(self, key: str, label: str, button: str, value: int) -> None:
+        self._pending.append((key, label, button, value))  # under the lock: see _flush
+
+    def _flush(self) -> None:
+        """On the loop: hand every pending change to on_change, oldest first."""
+        with self._lock:
+            pending, self._pending = self._pending, []
+        for change in pending:
+            self._on_change(*change)
 
     # --- nodes --------------------------------------------------------------------------
 
@@ -204,45 +253,59 @@ class UsbmonPads:
         entry = self._buses[bus] = _Bus(path, source)
         entry.pads = {device: pad for (b, device), pad in self._pads.items() if b == bus}
         assert self._loop is not None
-        if self._interval is None:
-            self._loop.add_reader(source.fileno(), self._readable, bus)
+        if self._drainer is None:
+            self._loop.add_reader(source.fileno(), self._on_readable, bus)
         else:
             self._poll.register(source.fileno(), select.POLLIN)
             self._fds[source.fileno()] = bus
-            if self._timer is None:
-                self._timer = self._loop.call_later(self._interval, self._tick)
+            self._drainer.start()
         log.info("reading %d pad(s) in the VM through %s", len(entry.pads), path)
 
     def _close_bus(self, bus: int) -> None:
         entry = self._buses.pop(bus, None)
         if entry is None:
             return
-        if self._loop is not None and self._interval is None:
+        if self._loop is not None and self._drainer is None:
             self._loop.remove_reader(entry.source.fileno())
         if self._fds.pop(entry.source.fileno(), None) is not None:
             self._poll.unregister(entry.source.fileno())
-        if not self._buses and self._timer is not None:
-            self._timer.cancel()
-            self._timer = None
         entry.source.close()
         log.info("closed %s: no pad of this bus is in the VM", entry.path)
 
+    def _stop_if_idle(self) -> threading.Thread | None:
+        """Under the lock: with no node open the drain thread is asked to end; the caller
+        waits for it after letting go of the lock, which a drain in progress holds."""
+        if self._drainer is not None and not self._buses:
+            return self._drainer.stop()
+        return None
+
     def _tick(self) -> None:
-        """The timer's drain of the open nodes that have something (one poll(2) for all: a
-        FIFO no writer opened yet is not at its end); it stops when the last node closes."""
-        for fd, _events in self._poll.poll(0):
-            self._readable(self._fds[fd])
-        if self._buses and self._loop is not None and self._interval is not None:
-            self._timer = self._loop.call_later(self._interval, self._tick)
-        else:
-            self._timer = None
+        """On the drain thread: drain the open nodes that have something (one poll(2) for
+        all: a FIFO no writer opened yet is not at its end), then wake the loop only if that
+        gave it changes. The thread ends itself when a drain closed the last node."""
+        with self._lock:
+            for fd, _events in self._poll.poll(0):
+                self._readable(self._fds[fd])
+            changed, loop = bool(self._pending), self._loop
+            self._stop_if_idle()  # its own thread: nothing to wait for
+        if changed and loop is not None:
+            try:
+                loop.call_soon_threadsafe(self._flush)
+            except RuntimeError:
+                pass  # the loop closed under a daemon that is stopping: nobody is left to tell
+
+    def _on_readable(self, bus: int) -> None:
+        """On the loop, per event (no drain thread)."""
+        with self._lock:
+            self._readable(bus)
+        self._flush()
 
     def _readable(self, bus: int) -> None:
         entry = self._buses.get(bus)
         if entry is None:
             return
         try:
-            records = entry.source.read()
+            records = entry.source.read(self._quiet.get(bus))
         except (SourceGone, BadRecord, OSError) as exc:
             self._vanished(bus, entry, exc)
             return
@@ -256,7 +319,8 @@ class UsbmonPads:
     @property
     def dropped(self) -> dict[int, int]:
         """Per open bus: events the kernel dropped because its ring was full."""
-        return {bus: entry.dropped for bus, entry in self._buses.items()}
+        with self._lock:
+            return {bus: entry.dropped for bus, entry in self._buses.items()}
 
     def _vanished(self, bus: int, entry: _Bus, exc: Exception) -> None:
         self._once(f"gone {entry.path}", "%s stopped: %s; pads in the VM on bus %d are not read "
@@ -300,6 +364,7 @@ class UsbmonPads:
             if protocol is None:
                 return
             pad.mapper = ReportMapper(protocol, self._threshold)
+            self._quiet_for(pad)
             log.info("%s speaks %s", pad.info.label, protocol.value)
         try:
             changes = pad.mapper.feed(payload)
@@ -307,11 +372,11 @@ class UsbmonPads:
             self._once(f"bad {pad.info.key} {pad.mapper.protocol}", "%s: %s", pad.info.label, exc)
             return
         for button, value in changes:
-            self._on_change(pad.info.key, pad.info.label, button, value)
+            self._change(pad.info.key, pad.info.label, button, value)
 
     def _emit(self, pad: _Pad, changes: Sequence[PadChange]) -> None:
         for sub, button, value in changes:
-            self._on_change(f"{pad.info.key}/{sub}", f"pad {sub} via {pad.info.label}", button, value)
+            self._change(f"{pad.info.key}/{sub}", f"pad {sub} via {pad.info.label}", button, value)
 
     def _once(self, key: str, message: str, *args: object) -> None:
         if key not in self._logged:

@@ -22,7 +22,17 @@ import os
 import struct
 
 from modeswitch.triggers.usbmon_sources import GONE_ERRNOS, NodeSource, RecordSource, SourceGone
-from modeswitch.usbmon.monbin import COMPLETE, DIR_IN, HEADER_SIZE, LEN_CAP, SUBMIT, MonRecord, _parse
+from modeswitch.usbmon.monbin import (
+    COMPLETE,
+    DIR_IN,
+    HEADER_SIZE,
+    LEN_CAP,
+    STATUS_AND_LEN_CAP,
+    SUBMIT,
+    MonRecord,
+    QuietReports,
+    _parse,
+)
 
 MON_IOCG_STATS = 0x80089203  # _IOR(0x92, 3, struct mon_bin_stats): {u32 queued, u32 dropped}
 MON_IOCT_RING_SIZE = 0x9204
@@ -42,15 +52,21 @@ def wanted(ring: bytes | bytearray | memoryview, offset: int) -> bool:
     return kind == SUBMIT and LEN_CAP.unpack_from(ring, offset + 36)[0] > 0
 
 
-def records_at(ring: bytes | bytearray | memoryview, offsets: list[int]) -> tuple[list[MonRecord], int]:
+def records_at(ring: bytes | bytearray | memoryview, offsets: list[int],
+               quiet: QuietReports | None = None) -> tuple[list[MonRecord], int]:
     """The kept records at these ring offsets, their data copied out (it starts at +64),
-    and how many of the offsets were fillers."""
+    and how many of the offsets were fillers; an IN completion `quiet` finds unchanged is
+    not kept."""
     out, fillers = [], 0
+    fields = STATUS_AND_LEN_CAP.unpack_from
     for offset in offsets:
         if wanted(ring, offset):
-            captured = LEN_CAP.unpack_from(ring, offset + 36)[0]
+            status, captured = fields(ring, offset + 28)
             start = offset + HEADER_SIZE
-            out.append(_parse(ring, offset, bytes(ring[start:start + captured]))[0])
+            payload = bytes(ring[start:start + captured])
+            if (quiet is None or status or not captured or ring[offset + 8] != COMPLETE
+                    or not quiet.unchanged(ring[offset + 11], payload)):
+                out.append(_parse(ring, offset, payload)[0])
         elif ring[offset + 8] == FILLER:
             fillers += 1
     return out, fillers
@@ -77,7 +93,7 @@ class RingSource:
     def fileno(self) -> int:
         return self._fd
 
-    def read(self) -> list[MonRecord]:
+    def read(self, quiet: QuietReports | None = None) -> list[MonRecord]:
         records: list[MonRecord] = []
         fetched = 0
         while fetched < DRAIN_LIMIT:
@@ -92,7 +108,7 @@ class RingSource:
             count = struct.unpack_from("I", self._arg, 8)[0]
             self._held = count
             fetched += count
-            kept, fillers = records_at(self._view, list(self._offsets[:count]))
+            kept, fillers = records_at(self._view, list(self._offsets[:count]), quiet)
             records += kept
             self.fillers += fillers
             if count < FETCH:

@@ -20,7 +20,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Protocol
 
-from modeswitch.usbmon.monbin import HEADER_SIZE, MonRecord, RecordStream, parse_header
+from modeswitch.usbmon.monbin import HEADER_SIZE, MonRecord, QuietReports, RecordStream, parse_header
 
 MON_IOCX_GETX = 0x4018920A  # _IOW(0x92, 10, struct mon_bin_get) on x86-64
 # A pad's report is <= 64 bytes, but an adapter's transfer holds radio frames or ACL data:
@@ -41,7 +41,8 @@ class RecordSource(Protocol):
 
     def fileno(self) -> int: ...
 
-    def read(self) -> list[MonRecord]: ...
+    def read(self, quiet: QuietReports | None = None) -> list[MonRecord]:
+        """`quiet`: reports it finds unchanged are dropped (a source may keep some)."""
 
     def close(self) -> None: ...
 
@@ -58,7 +59,7 @@ class StreamSource:
     def fileno(self) -> int:
         return self._fd
 
-    def read(self) -> list[MonRecord]:
+    def read(self, quiet: QuietReports | None = None) -> list[MonRecord]:
         """One read(2) per wakeup while the stream keeps up (the loop is level-triggered, so
         what is left wakes it again); more only while each read fills the buffer."""
         records: list[MonRecord] = []
@@ -75,7 +76,7 @@ class StreamSource:
                 if records:
                     return records  # hand these on; the next read reports the end
                 raise SourceGone(errno.ENODEV, "usbmon stream closed")
-            records.extend(self._stream.feed(chunk))
+            records.extend(self._stream.feed(chunk, quiet))
             if len(chunk) < READ_CHUNK:
                 return records
 
@@ -99,7 +100,9 @@ class NodeSource:
     def fileno(self) -> int:
         return self._fd
 
-    def read(self) -> list[MonRecord]:
+    def read(self, quiet: QuietReports | None = None) -> list[MonRecord]:
+        """Record by record: a system call each, which costs more than building the record,
+        so `quiet` is not asked (the reader's mapper drops an unchanged report as well)."""
         return list(self._fetch())
 
     def _fetch(self) -> Iterator[MonRecord]:

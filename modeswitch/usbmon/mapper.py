@@ -86,7 +86,9 @@ class ReportMapper:
     def __init__(self, protocol: Protocol, threshold: float, layout: Layout | HidLayout | None = None) -> None:
         self.protocol = protocol
         self._decode: Decoder = layout.decode if layout is not None else DECODERS[protocol]
-        self._keys: Callable[[bytes], bytes] = layout.key if layout is not None else KEY_BYTES[protocol]
+        # the bytes that hold buttons and triggers; the usbmon framing drops a report equal
+        # there to the last one before this mapper sees it (monbin.QuietReports)
+        self.key_of: Callable[[bytes], bytes] = layout.key if layout is not None else KEY_BYTES[protocol]
         self._last_key: bytes | None = None
         full = TRIGGER_MAX.get(protocol, 255)
         self._press = threshold * full
@@ -102,7 +104,7 @@ class ReportMapper:
         return released
 
     def feed(self, payload: bytes) -> Sequence[Change]:
-        key = self._keys(payload)
+        key = self.key_of(payload)
         if key == self._last_key:
             return NOTHING
         snapshot = self._decode(payload)

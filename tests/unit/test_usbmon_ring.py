@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import os
 import struct
+import threading
 from pathlib import Path
 
 import pytest
@@ -94,17 +95,18 @@ async def test_a_pad_leaving_the_bus_releases_what_it_held(tmp_path: Path) -> No
 
 
 @on_loop
-async def test_the_timer_runs_only_while_a_node_is_open(tmp_path: Path) -> None:
+async def test_the_drain_thread_runs_only_while_a_node_is_open(tmp_path: Path) -> None:
     make_fifo(tmp_path, 1)
     pads = UsbmonPads(tmp_path, 0.5, Collector())
     loop = asyncio.get_running_loop()
-    assert pads._timer is None
+    assert not pads.draining
     pads.follow([PAD], loop)
-    assert pads._timer is not None and pads.open_buses == [1]
+    assert pads.draining and pads.open_buses == [1]
     await asyncio.sleep(0.02)  # a FIFO no writer opened yet is not at its end
     assert pads.open_buses == [1]
     pads.follow([], loop)
-    assert pads._timer is None and pads.open_buses == []
+    assert not pads.draining and pads.open_buses == []
+    assert "usbmon-drain" not in [thread.name for thread in threading.enumerate()]  # ended, not left
 
 
 def test_xpad_functionfs_descriptors() -> None:
