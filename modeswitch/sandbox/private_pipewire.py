@@ -4,8 +4,9 @@ It speaks the same pulse protocol as PrivatePulse (and is driven through the sam
 a test can run unchanged on both servers; on top it shows what only PipeWire has: the graph as
 `pw-dump` prints it, native `pw-play` streams, and what WirePlumber saved in its state dir.
 Without a systemd user manager the three daemons are started by hand, in the order their
-units would (pipewire, then wireplumber, then pipewire-pulse), with a private runtime dir,
-state and config dirs, and a private D-Bus session bus (WirePlumber 0.4 exits without one).
+units would (pipewire, then wireplumber, then pipewire-pulse, this one only once WirePlumber's
+"default" metadata is there: see _exported), with a private runtime dir, state and config
+dirs, and a private D-Bus session bus (WirePlumber 0.4 exits without one).
 Every process is stopped by PID.
 """
 
@@ -124,6 +125,7 @@ class PrivatePipeWire(PrivatePulse):
         self._daemons = [self._spawn(["pipewire"], "pipewire.log")]
         self._wait(lambda: self._alive() and _listening(self.dir / "pipewire-0" if self.dir else Path()), "pipewire")
         self._daemons.append(self._spawn(["wireplumber"], "wireplumber.log"))
+        self._wait(lambda: self._alive() and self._exported(), "WirePlumber's \"default\" metadata")
         self._daemons.append(self._spawn(["pipewire-pulse"], "pipewire-pulse.log"))
         self._wait(lambda: self._alive() and self._accepts(), f"pipewire-pulse at {self.server}")
         for name, description in self.sinks:
@@ -141,6 +143,18 @@ class PrivatePipeWire(PrivatePulse):
             if process.poll() is not None:
                 raise BackendError(f"{_program(process)} exited with {process.returncode}", self._log_tail())
         return True
+
+    def _exported(self) -> bool:
+        """WirePlumber has put its "default" metadata in the registry. pipewire-pulse started
+        before that (0.3.65 with WirePlumber 0.4.13, in 1 to 4 starts in 100 here) now and then
+        leaves that daemon instance with a "default" metadata that sends no changes to
+        any client bound to it, pulse or native, for as long as it runs: a new client reads
+        the current values once when it binds, then never sees a change. A set-default then
+        looks lost to every connection that was already open (#22). `pw-cli ls` reads the
+        registry without binding the object."""
+        shown = subprocess.run(["pw-cli", "ls", "Metadata"], env=self._environment(), capture_output=True,
+                               text=True, stdin=subprocess.DEVNULL)
+        return 'metadata.name = "default"' in shown.stdout
 
     def _accepts(self) -> bool:
         return _listening(Path(self.server.removeprefix("unix:")))
