@@ -12,6 +12,7 @@ from pulse_fixtures import DESK, TV, Recorder, SoundServers, eventually, placeme
 
 from modeswitch.errors import PlanError
 from modeswitch.parts.audio.backend import AudioEvent, PulseAudioBackend
+from modeswitch.parts.audio.plan import plan_audio
 from modeswitch.parts.audio.spec import AudioTarget
 from modeswitch.sandbox.private_pipewire import PrivatePipeWire, wait_until
 from modeswitch.sandbox.private_pulse import PrivatePulse
@@ -50,6 +51,35 @@ def test_the_tv_sink_appearing_later_is_announced_and_then_planned(sound: SoundS
         server.play(name="music")
         asyncio.run(scenario(server))
     assert listener_threads() == []
+
+
+def test_a_tv_sink_off_and_on_again_between_plan_and_step_is_followed_by_its_new_index(
+        sound: SoundServers) -> None:
+    """The plan names sinks by index; the TV's sink comes back with a new one (standby and on
+    again while a reconcile runs). The step is done with the index the server has now instead
+    of failing with "sinks changed since the plan"."""
+    async def scenario(server: PrivatePulse) -> None:
+        backend = PulseAudioBackend(server.server)
+        try:
+            server.load_sink(*TV)
+            await eventually(backend, lambda seen: TV[0] in {sink.name for sink in seen.sinks})
+            profiles, sinks = plan_audio(WANT_TV, await backend.observe())
+            planned = sinks[0].args["sink_indices"][TV[0]]
+            server.unload_sink(TV[0])
+            server.load_sink(*TV)
+            seen = await backend.observe()
+            now = next(sink.index for sink in seen.sinks if sink.name == TV[0])
+            assert now != planned  # the case: the same name, another index
+            for step in profiles + sinks:
+                await backend.apply(step)
+            seen = await backend.observe()
+            assert seen.default_sink == TV[0] and set(placement(seen).values()) == {TV[0]}
+        finally:
+            await backend.close()
+
+    with sound([DESK]) as server:
+        server.play(name="game")
+        asyncio.run(scenario(server))
 
 
 def test_a_server_restart_is_lost_then_back_and_the_mode_can_be_reapplied(sound: SoundServers) -> None:

@@ -9,6 +9,7 @@ decides anything on an event; it tells the daemon, which observes and re-plans.
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import socket
 import threading
@@ -24,10 +25,18 @@ from modeswitch.errors import BackendError
 from modeswitch.model import Step, StepKind
 from modeswitch.observed import describe_sinks
 from modeswitch.parts.audio import server as servers
-from modeswitch.parts.audio.settle import settle, settle_level, sink_index, subscribe, wanted_from
+from modeswitch.parts.audio.settle import (
+    StaleView,
+    settle,
+    settle_level,
+    sink_index,
+    subscribe,
+    wanted_from,
+)
 from modeswitch.parts.audio.spec import AudioObservation, Card, CardProfile, Sink, Stream
 
 T = TypeVar("T")
+log = logging.getLogger(__name__)
 BACKOFF_FIRST = 0.05
 BACKOFF_MAX = 2.0
 STOP_POLL = 0.05
@@ -128,19 +137,35 @@ class PulseAudioBackend:
         return await loop.run_in_executor(self._executor, self._run, work)
 
     def _run(self, work: Callable[[pulsectl.Pulse], T]) -> T:
-        """Runs on the worker thread. A connection dropped by a server restart is replaced
-        once and the work redone; every piece of work is idempotent, so that is safe."""
-        for _attempt in (1, 2):
+        """Runs on the worker thread. A connection dropped by a server restart, or one whose
+        view of the default went stale (StaleView), is replaced once and the work redone;
+        every piece of work is idempotent, so that is safe."""
+        for attempt in (1, 2):
             if self._pulse is None:
                 self._pulse = connect(self.server, "modeswitch")
                 subscribe(self._pulse)
             try:
                 return work(self._pulse)
+            except StaleView as stale:
+                if attempt == 2:
+                    raise BackendError(f"the sound server did not show the new default sink ({stale})",
+                                       "restart it: systemctl --user restart pipewire pipewire-pulse wireplumber") \
+                        from None
+                log.warning("%s: %s; reconnected to the sound server", self.address, stale)
+                self._drop()
             except pulsectl.PulseError as exc:
                 if self._pulse.connected:
                     raise BackendError(f"the sound server failed: {exc}") from None
                 self._drop()
         raise unreachable(self.address)
+
+    def _fresh_default(self) -> str | None:
+        """The default sink as a new connection reads it (settle's second opinion)."""
+        pulse = connect(self.server, "modeswitch-look")
+        try:
+            return pulse.server_info().default_sink_name or None
+        finally:
+            pulse.close()
 
     def _drop(self) -> None:
         if self._pulse is not None:
@@ -179,7 +204,7 @@ class PulseAudioBackend:
         if step.kind is StepKind.AUDIO_PROFILE:
             await self._call(lambda pulse: _set_profile(pulse, step.args))
         elif step.kind is StepKind.AUDIO_SINK:
-            await self._call(lambda pulse: _set_sink(pulse, step.args))
+            await self._call(lambda pulse: _set_sink(pulse, step.args, self._fresh_default))
         else:
             raise BackendError(f"the audio backend cannot run {step.kind.value} steps")
 
@@ -220,32 +245,56 @@ def _set_profile(pulse: pulsectl.Pulse, args: Mapping[str, Any]) -> None:
         raise refusal(pulse, f"set {card.name} to profile {args['profile']}") from None
 
 
-def _set_sink(pulse: pulsectl.Pulse, args: Mapping[str, Any]) -> None:
+def _set_sink(pulse: pulsectl.Pulse, args: Mapping[str, Any], fresh: Callable[[], str | None]) -> None:
     """Default sink, stream moves, volume/mute, as the plan worked them out from its look at
-    the server: sink and stream indices come in the step, nothing is listed again first."""
-    name = args["sink"]
+    the server: sink and stream indices come in the step, nothing is listed again first.
+    `fresh` reads the default through a new connection, when this one's view seems stale.
+    A sink that went and came back since the plan looked (a TV off and on again) has a new
+    index: the step is done once more with the indices the server has now."""
     indices: Mapping[str, int] = args.get("sink_indices") or {}
-    try:
-        if args.get("appears") and name not in indices:  # made by the card profile step before
-            indices = {**indices, name: sink_index(pulse, name)}
-        if name is not None:
-            pulse.sink_default_set(name)  # first: a move to the default pins no application
-        for index, sink in args.get("moves", ()):
-            _move(pulse, int(index), indices[sink])
-        wanted = wanted_from(args, indices)
-        settle(pulse, wanted)
-        if wanted.level_sink is not None and (wanted.volume is not None or wanted.mute is not None):
-            settle_level(pulse, wanted)  # after the moves: the sink now plays what was moved
-    except (pulsectl.PulseOperationFailed, pulsectl.PulseIndexError):
-        if not pulse.connected:
+    for attempt in (1, 2):
+        try:
+            _sink_step(pulse, args, indices, fresh)
+            return
+        except (pulsectl.PulseOperationFailed, pulsectl.PulseIndexError):
+            if not pulse.connected:
+                raise
+            if _waits_for(pulse, args):
+                return
+            renumbered = _renumbered(pulse, args["sink"], indices)
+            if attempt == 1 and renumbered is not None:
+                indices = renumbered
+                continue
+            raise _why_refused(pulse, args["sink"], indices) from None
+        except BackendError:
+            if pulse.connected and _waits_for(pulse, args):
+                return
             raise
-        if _waits_for(pulse, args):
-            return
-        raise _why_refused(pulse, name, indices) from None
-    except BackendError:
-        if pulse.connected and _waits_for(pulse, args):
-            return
-        raise
+
+
+def _sink_step(pulse: pulsectl.Pulse, args: Mapping[str, Any], indices: Mapping[str, int],
+               fresh: Callable[[], str | None]) -> None:
+    name = args["sink"]
+    if args.get("appears") and name not in indices:  # made by the card profile step before
+        indices = {**indices, name: sink_index(pulse, name)}
+    if name is not None:
+        pulse.sink_default_set(name)  # first: a move to the default pins no application
+    for index, sink in args.get("moves", ()):
+        _move(pulse, int(index), indices[sink])
+    wanted = wanted_from(args, indices)
+    settle(pulse, wanted, fresh=fresh)
+    if wanted.level_sink is not None and (wanted.volume is not None or wanted.mute is not None):
+        settle_level(pulse, wanted)  # after the moves: the sink now plays what was moved
+
+
+def _renumbered(pulse: pulsectl.Pulse, name: str | None, planned: Mapping[str, int]) -> dict[str, int] | None:
+    """The planned sinks' indices now, when every one of them is there and some have a new
+    index; None otherwise (one is gone: that is the refusal to report)."""
+    current = {s.name: s.index for s in pulse.sink_list()}
+    names = set(planned) | ({name} if name else set())
+    if not names <= set(current) or all(current[n] == planned.get(n, current[n]) for n in names):
+        return None
+    return {n: current[n] for n in planned}
 
 
 def _waits_for(pulse: pulsectl.Pulse, args: Mapping[str, Any]) -> bool:

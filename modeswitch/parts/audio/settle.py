@@ -31,6 +31,16 @@ REDO = 2  # moves of one stream done again at most, after the server linked it e
 # long without an event the default is set once more.
 RETRY_EVERY = 0.5
 
+DefaultLook = Callable[[], str | None]  # the default sink as a new connection to the server sees it
+
+
+class StaleView(Exception):
+    """This connection still shows the old default while a new connection to the same server
+    shows the one asked for: pipewire-pulse has stopped passing default changes to this
+    connection (seen on 0.3.65 and 1.4: a connection then reads the default it bound with for
+    good). The server did the step; the caller replaces the connection and redoes the
+    (idempotent) step on the new one, whose view is current."""
+
 
 @dataclass(frozen=True)
 class Wanted:
@@ -44,18 +54,23 @@ class Wanted:
 
 
 def lagging(pulse: pulsectl.Pulse, wanted: Wanted, changed: Collection[int] = (),
-            redone: Counter[int] | None = None, quiet: bool = False) -> str | None:
+            redone: Counter[int] | None = None, quiet: bool = False,
+            fresh: DefaultLook | None = None) -> str | None:
     """Where the default and the moved streams are not yet, in words; None when they are.
 
     A moved stream that the server reports changed but on another sink is moved again (at
     most REDO times): WirePlumber links a stream that has just started to the sink it asked
     for, and when that lands after our move the move is lost. A move to the default is
-    idempotent, so doing it again is safe."""
+    idempotent, so doing it again is safe. After a quiet while, a default that still lags is
+    asked again, and looked at through a new connection (`fresh`): StaleView when that one
+    shows it."""
     if wanted.default is not None:
         current = pulse.server_info().default_sink_name
         if current != wanted.default:
             if quiet:  # nothing happened for a while: asked again (see RETRY_EVERY)
                 pulse.sink_default_set(wanted.default)
+                if fresh is not None and fresh() == wanted.default:
+                    raise StaleView(f"this connection still reads {current or 'none'} as the default")
             return f"the default sink is still {current or 'none'}"
     if not wanted.moves:
         return None
@@ -80,10 +95,12 @@ def _level_lag(sink: Any, wanted: Wanted) -> str | None:
     return None
 
 
-def settle(pulse: pulsectl.Pulse, wanted: Wanted, timeout: float = SETTLE_TIMEOUT) -> None:
-    """Return once the server shows `wanted`; BackendError naming what lags after `timeout`."""
+def settle(pulse: pulsectl.Pulse, wanted: Wanted, timeout: float = SETTLE_TIMEOUT,
+           fresh: DefaultLook | None = None) -> None:
+    """Return once the server shows `wanted`; BackendError naming what lags after `timeout`,
+    StaleView when only this connection does not show it (see lagging)."""
     redone: Counter[int] = Counter()
-    _await(pulse, lambda changed, quiet: lagging(pulse, wanted, changed, redone, quiet), timeout)
+    _await(pulse, lambda changed, quiet: lagging(pulse, wanted, changed, redone, quiet, fresh), timeout)
 
 
 def settle_level(pulse: pulsectl.Pulse, wanted: Wanted, timeout: float = SETTLE_TIMEOUT) -> None:
