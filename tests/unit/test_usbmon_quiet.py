@@ -3,16 +3,14 @@ mmapped ring alike: input records in, the records built out."""
 
 from __future__ import annotations
 
-import asyncio
 import os
 from pathlib import Path
 
 import pytest
 from support.waiting import until
-from test_usbmon_reader import PAD, Collector, make_fifo, on_loop
+from test_usbmon_reader import PAD, on_loop, reading
 from test_usbmon_ring import ring_of
 
-from modeswitch.triggers.usbmon_reader import UsbmonPads
 from modeswitch.triggers.usbmon_ring import records_at
 from modeswitch.usbmon.monbin import MonRecord, QuietReports, RecordStream, pack_record
 from modeswitch.usbmon.reports import KEY_BYTES, Protocol
@@ -113,12 +111,7 @@ def test_a_dualshock_4_counter_is_not_a_change_and_forget_lets_the_next_report_p
 async def test_a_pad_back_on_the_bus_still_holding_its_button_presses_it_again(tmp_path: Path) -> None:
     """It left holding Start, so Start was released; its first report back holds Start again,
     and that report is equal, button for button, to the last one before it left."""
-    fifo = make_fifo(tmp_path, 1)
-    seen = Collector()
-    pads = UsbmonPads(tmp_path, 0.5, seen)
-    pads.follow([PAD], asyncio.get_running_loop())
-    writer = os.open(fifo, os.O_WRONLY)
-    try:
+    with reading(tmp_path) as (pads, seen, writer):
         os.write(writer, completion(x360(0x10, 1), PAD.device) + completion(x360(0x10, 2), PAD.device))
         await until(lambda: len(seen.changes) == 1, "the press")
         os.write(writer, completion(b"", PAD.device, status=-71))
@@ -128,6 +121,3 @@ async def test_a_pad_back_on_the_bus_still_holding_its_button_presses_it_again(t
         assert seen.changes == [("usb:1.10", "BTN_START", 1), ("usb:1.10", "BTN_START", 0),
                                 ("usb:1.10", "BTN_START", 1)]
         assert pads.describe()[0]["source"] == "usbmon (in VM)"
-    finally:
-        pads.close()
-        os.close(writer)

@@ -4,12 +4,13 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import errno
 import functools
 import logging
 import os
 import socket
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Coroutine, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -97,23 +98,31 @@ def make_fifo(root: Path, bus: int) -> Path:
     return path
 
 
-@on_loop
-async def test_only_in_completions_of_attached_pads_reach_the_detector(tmp_path: Path) -> None:
-    fifo = make_fifo(tmp_path, 1)
+@contextlib.contextmanager
+def reading(root: Path, pad: VmPad = PAD) -> Iterator[tuple[UsbmonPads, Collector, int]]:
+    """A reader following `pad` on bus 1's FIFO under `root` (call on the loop): the reader,
+    what reached its detector, and the FIFO's write end; both closed afterwards."""
+    fifo = make_fifo(root, pad.bus)
     seen = Collector()
-    pads = UsbmonPads(tmp_path, 0.5, seen)
-    pads.follow([PAD], asyncio.get_running_loop())
+    pads = UsbmonPads(root, 0.5, seen)
+    pads.follow([pad], asyncio.get_running_loop())
     writer = os.open(fifo, os.O_WRONLY)
     try:
+        yield pads, seen, writer
+    finally:
+        pads.close()
+        os.close(writer)
+
+
+@on_loop
+async def test_only_in_completions_of_attached_pads_reach_the_detector(tmp_path: Path) -> None:
+    with reading(tmp_path) as (pads, seen, writer):
         os.write(writer, noise_then(x360(0x20)) + noise_then(x360(0x30)) + noise_then(x360(0x30), device=11))
         await until(lambda: len(seen.changes) >= 2, "the reader to get there")
         await asyncio.sleep(0.05)
         assert seen.changes == [("usb:1.10", "BTN_SELECT", 1), ("usb:1.10", "BTN_START", 1)]
         assert pads.describe()[0]["source"] == "usbmon (in VM)"
         assert pads.describe()[0]["protocol"] == "xbox360"
-    finally:
-        pads.close()
-        os.close(writer)
 
 
 @on_loop

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 from support.waiting import until
-from test_usbmon_reader import PAD, Collector, make_fifo, on_loop, x360
+from test_usbmon_reader import PAD, Collector, make_fifo, on_loop, reading, x360
 
 from modeswitch.sandbox.gadgets import (
     configfs_writes,
@@ -74,12 +74,7 @@ def test_a_node_that_cannot_be_mapped_is_read_with_getx(tmp_path: Path) -> None:
 
 @on_loop
 async def test_a_pad_leaving_the_bus_releases_what_it_held(tmp_path: Path) -> None:
-    fifo = make_fifo(tmp_path, 1)
-    seen = Collector()
-    pads = UsbmonPads(tmp_path, 0.5, seen)
-    pads.follow([PAD], asyncio.get_running_loop())
-    writer = os.open(fifo, os.O_WRONLY)
-    try:
+    with reading(tmp_path) as (pads, seen, writer):
         os.write(writer, pack_record(busnum=1, devnum=10, data=x360(0x10)))
         await until(lambda: len(seen.changes) == 1, "the press")
         os.write(writer, pack_record(busnum=1, devnum=10, status=-71))  # unbound / unplugged
@@ -89,9 +84,6 @@ async def test_a_pad_leaving_the_bus_releases_what_it_held(tmp_path: Path) -> No
         os.write(writer, pack_record(busnum=1, devnum=10, data=x360(0x20)))  # back: read again
         await until(lambda: len(seen.changes) == 3, "the pad read again")
         assert pads.describe()[0]["source"] == "usbmon (in VM)"
-    finally:
-        pads.close()
-        os.close(writer)
 
 
 @on_loop
